@@ -1,0 +1,38 @@
+"""bibbridge: paper digests → BibTeX/BibLaTeX/CSL-JSON with stable keys, Zotero sync and key lookup.
+
+The public Python API mirrors the CLI (every command has a twin here). Names are imported lazily so
+that ``import bibbridge`` (and ``bibbridge --version``) stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute"; modules are imported on first use only.
+_API: dict[str, str] = {
+    "Paper": "bibbridge.model:Paper",
+    "dedupe": "bibbridge.model:dedupe",
+    "BibbridgeError": "bibbridge.errors:BibbridgeError",
+    "InputError": "bibbridge.errors:InputError",
+    "read_digest": "bibbridge.readers:read_digest",
+    "read_digests": "bibbridge.readers:read_digests",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    target = _API.get(name)
+    if target is None:
+        raise AttributeError(f"module 'bibbridge' has no attribute {name!r}")
+    module_name, attr = target.split(":")
+    value = getattr(import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

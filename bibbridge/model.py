@@ -1,0 +1,185 @@
+"""The one record type of bibbridge: :class:`Paper`.
+
+Every reader produces Papers, every writer, mapper and sync step consumes them. A paper's identity is
+its arXiv id when known, else its folded title; the same paper met twice is merged into one record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .text import normalise_arxiv_id, normalise_doi, normalise_title
+
+#: The JSON field names, in output order (``bibbridge parse`` writes them in this order).
+FIELD_ORDER = (
+    "title",
+    "abstract",
+    "authors",
+    "author_count",
+    "published",
+    "year_inferred",
+    "upvotes",
+    "organization",
+    "arxiv_id",
+    "doi",
+    "primary_category",
+    "journal_ref",
+    "urls",
+    "source",
+)
+
+URL_KINDS = ("code", "project", "other")
+
+
+def empty_urls() -> dict[str, list[str]]:
+    return {kind: [] for kind in URL_KINDS}
+
+
+@dataclass
+class Paper:
+    """A paper as a digest (or a resolver) knows it.
+
+    Attributes:
+        title: the title as printed, whitespace collapsed.
+        abstract: the abstract as printed ("" when the digest has none).
+        authors: author names in order, "First Last" as given; empty when unknown.
+        author_count: the number of authors the digest states (``• 3 authors``), or ``len(authors)``.
+        published: ISO date ``YYYY-MM-DD`` or None.
+        year_inferred: True when the digest printed a date without a year and the year was inferred
+            from the capture date (``--as-of``); a resolver may replace such a date.
+        upvotes: Hugging Face upvotes, or None.
+        organization: the organization as the digest shows it (``zai-org Z.ai``), or None.
+        arxiv_id: bare arXiv id without version (``2310.12920``), or None.
+        doi: DOI as given (the arXiv DOI is derived, not stored here unless a source gave it), or None.
+        primary_category: arXiv primary category (``cs.LG``) when a source gave it, or None.
+        journal_ref: arXiv journal reference when a source gave it, or None.
+        urls: ``{"code": [...], "project": [...], "other": [...]}`` links found in the abstract or
+            given by the source.
+        source: ``{"file": str, "line": int}`` where the paper starts (line is 1-based; None for
+            sources without lines).
+    """
+
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    author_count: int | None = None
+    published: str | None = None
+    year_inferred: bool = False
+    upvotes: int | None = None
+    organization: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    primary_category: str | None = None
+    journal_ref: str | None = None
+    urls: dict[str, list[str]] = field(default_factory=empty_urls)
+    source: dict[str, Any] = field(default_factory=lambda: {"file": None, "line": None})
+
+    def __post_init__(self) -> None:
+        if self.arxiv_id:
+            self.arxiv_id = normalise_arxiv_id(self.arxiv_id) or self.arxiv_id
+        for kind in URL_KINDS:
+            self.urls.setdefault(kind, [])
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """``arxiv:<id>`` when the arXiv id is known, else ``title:<folded title>``."""
+        if self.arxiv_id:
+            return f"arxiv:{self.arxiv_id}"
+        return f"title:{normalise_title(self.title)}"
+
+    @property
+    def title_key(self) -> str:
+        """The folded title (case, accents, punctuation and whitespace ignored)."""
+        return normalise_title(self.title)
+
+    @property
+    def doi_key(self) -> str | None:
+        """The DOI in comparable form, the arXiv DOI when only the id is known."""
+        if self.doi:
+            return normalise_doi(self.doi)
+        if self.arxiv_id:
+            return f"10.48550/arxiv.{self.arxiv_id}".lower()
+        return None
+
+    @property
+    def year(self) -> str | None:
+        return self.published[:4] if self.published else None
+
+    # -- (de)serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the fields in :data:`FIELD_ORDER`."""
+        return {
+            name: (
+                list(value)
+                if isinstance(value, list)
+                else {k: list(v) if isinstance(v, list) else v for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
+            )
+            for name in FIELD_ORDER
+            for value in (getattr(self, name),)
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper:
+        """Build a Paper from :meth:`to_dict` output (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if "urls" in kwargs and kwargs["urls"] is not None:
+            kwargs["urls"] = {k: list(kwargs["urls"].get(k) or []) for k in URL_KINDS}
+        if kwargs.get("source") is None:
+            kwargs.pop("source", None)
+        return cls(**kwargs)
+
+    # -- merging ------------------------------------------------------------------------------
+    def merge(self, other: Paper) -> Paper:
+        """Combine two sightings of the same paper into one record.
+
+        The first sighting keeps its source and text; fields it lacks are filled from ``other``; the
+        longer author list wins; a dated year beats an inferred one; URLs are united in order.
+        """
+        merged = Paper.from_dict(self.to_dict())
+        for name in ("abstract", "organization", "arxiv_id", "doi", "primary_category", "journal_ref"):
+            if not getattr(merged, name) and getattr(other, name):
+                setattr(merged, name, getattr(other, name))
+        if len(other.authors) > len(merged.authors):
+            merged.authors = list(other.authors)
+        if merged.author_count is None:
+            merged.author_count = other.author_count
+        if other.published and (not merged.published or (merged.year_inferred and not other.year_inferred)):
+            merged.published = other.published
+            merged.year_inferred = other.year_inferred
+        if other.upvotes is not None and (merged.upvotes is None or other.upvotes > merged.upvotes):
+            merged.upvotes = other.upvotes
+        for kind in URL_KINDS:
+            for url in other.urls.get(kind, []):
+                if url not in merged.urls[kind]:
+                    merged.urls[kind].append(url)
+        return merged
+
+
+def dedupe(papers: list[Paper]) -> list[Paper]:
+    """Merge papers with the same identity, keeping first-seen order.
+
+    A paper known by title in one place and by arXiv id in another is merged too: titles are matched
+    against the folded titles of papers already seen.
+    """
+    by_identity: dict[str, int] = {}
+    by_title: dict[str, int] = {}
+    out: list[Paper] = []
+    for paper in papers:
+        index = by_identity.get(paper.identity)
+        if index is None:
+            index = by_title.get(paper.title_key)
+            if index is not None and paper.arxiv_id and out[index].arxiv_id not in (None, paper.arxiv_id):
+                index = None  # same title, two different arXiv papers: keep both
+        if index is None:
+            by_identity[paper.identity] = len(out)
+            by_title.setdefault(paper.title_key, len(out))
+            out.append(paper)
+            continue
+        out[index] = out[index].merge(paper)
+        by_identity[out[index].identity] = index
+    return out

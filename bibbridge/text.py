@@ -1,0 +1,77 @@
+"""Small text helpers shared by every part: identity folding and identifier clean-up.
+
+Everything here is pure and cheap to import (``unidecode`` is imported lazily).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+# New-style (0704.0001 … 2512.12345) and old-style (hep-th/9901001, math.GT/0309136) arXiv ids,
+# optionally with a version.
+ARXIV_NEW = r"\d{4}\.\d{4,5}"
+ARXIV_OLD = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
+_ARXIV_ID = re.compile(
+    rf"^(?:arxiv:\s*)?(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)?"
+    rf"(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?P<version>v\d+)?(?:\.pdf)?$",
+    re.IGNORECASE,
+)
+_DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Fold ``text`` to lower-case ASCII words separated by single spaces.
+
+    Case, accents, punctuation and whitespace do not matter after folding, so two spellings of one
+    title compare equal: ``"Müller’s  GPT-4: a Study"`` → ``"muller s gpt 4 a study"``.
+    """
+    from unidecode import unidecode
+
+    text = unicodedata.normalize("NFKC", text)
+    text = unidecode(text).lower()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def normalise_title(title: str) -> str:
+    """The identity form of a title (see :func:`fold`)."""
+    return fold(title)
+
+
+def clean_spaces(text: str) -> str:
+    """Collapse runs of whitespace (arXiv's hard line wraps included) into single spaces."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def normalise_arxiv_id(value: str | None) -> str | None:
+    """``arXiv:2310.12920v2`` / ``https://arxiv.org/abs/2310.12920`` → ``2310.12920``; None if not an id."""
+    if not value:
+        return None
+    m = _ARXIV_ID.match(value.strip())
+    if not m:
+        return None
+    ident = m.group("id")
+    # Old-style archive names are lower-case; the subject class suffix (math.GT) keeps its capitals.
+    if "/" in ident:
+        archive, number = ident.split("/", 1)
+        head, dot, sub = archive.partition(".")
+        ident = f"{head.lower()}{dot}{sub.upper()}/{number}"
+    return ident
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """``https://doi.org/10.48550/ARXIV.2310.12920`` → ``10.48550/arxiv.2310.12920`` (DOIs are case-insensitive)."""
+    if not value:
+        return None
+    m = _DOI.match(value.strip())
+    if not m:
+        return None
+    return m.group("doi").rstrip(".,;").lower()
+
+
+def arxiv_doi(arxiv_id: str) -> str:
+    """The DataCite DOI arXiv registers for every paper (no version suffix)."""
+    return f"10.48550/arXiv.{arxiv_id}"
