@@ -19,6 +19,19 @@ _API: dict[str, str] = {
     "InputError": "bibbridge.errors:InputError",
     "read_digest": "bibbridge.readers:read_digest",
     "read_digests": "bibbridge.readers:read_digests",
+    "assign_keys": "bibbridge.keys.registry:assign_keys",
+    "KeyRegistry": "bibbridge.keys.registry:KeyRegistry",
+    "sync": "bibbridge.zotero.sync:sync",
+    "SyncReport": "bibbridge.zotero.sync:SyncReport",
+    "configure_zotero": "bibbridge.zotero.client:save_credentials",
+    "to_bibtex": "bibbridge.bib.export:to_bibtex",
+    "to_biblatex": "bibbridge.bib.export:to_biblatex",
+    "to_csl_json": "bibbridge.bib.export:to_csl_json",
+    "merge_bib": "bibbridge.bib.merge:merge_bib",
+    "MergeReport": "bibbridge.bib.merge:MergeReport",
+    "resolve": "bibbridge.resolve:resolve",
+    "ResolveReport": "bibbridge.resolve:ResolveReport",
+    "ResolveSettings": "bibbridge.resolve:ResolveSettings",
 }
 
 __all__ = ["__version__", *_API]

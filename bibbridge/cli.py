@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .errors import BibbridgeError
+from .resolve import options as _resolve_options
 
 READ_FORMATS = ("auto", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
 
@@ -114,7 +115,221 @@ def parse(files: tuple[str, ...], as_of: str | None, read_format: str, strict: b
 
     papers = read_inputs(files, as_of, read_format, strict)
     click.echo(papers_to_table(papers) if table else papers_to_jsonl(papers), nl=False)
-    click.echo(f"bibbridge: {len(papers)} papers", err=True)
+    click.echo(f"bibbridge: {len(papers)} paper{'' if len(papers) == 1 else 's'}", err=True)
+
+
+@cli.command(
+    "sync",
+    epilog="""\b
+Examples:
+  export ZOTERO_API_KEY=...            (or: bibbridge config zotero --library user:123456)
+  bibbridge sync digest.txt --library user:123456 --collection "Reading/HF Daily" --as-of 2026-01-20
+  bibbridge sync *.txt --library group:98765 --collection "HF Daily" --dry-run
+  bibbridge sync digest.txt --library user:123456 --collection Inbox --json > report.json
+
+Exit status: 0 all papers are in the collection, 1 some failed (named on stderr), 2 bad usage,
+input or credentials (e.g. a key without write access).
+""",
+)
+@reading_options
+@_resolve_options.resolving_options
+@click.option("--library", envvar="ZOTERO_LIBRARY", metavar="user:ID|group:ID",
+              help="The Zotero library (default $ZOTERO_LIBRARY or the config file).")
+@click.option("--collection", metavar="PATH",
+              help='Target collection, levels separated by "/"; missing ones are created.')
+@click.option("--api-url", envvar="ZOTERO_API_URL", metavar="URL",
+              help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
+@click.option("--dry-run", is_flag=True, help="Show what would be created or added; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@handle_errors
+def sync_command(
+    files: tuple[str, ...],
+    as_of: str | None,
+    read_format: str,
+    strict: bool,
+    library: str | None,
+    collection: str | None,
+    api_url: str | None,
+    dry_run: bool,
+    as_json: bool,
+    resolve_papers: bool = False,
+    offline: bool = False,
+    use_s2: bool | None = None,
+) -> None:
+    """Put the papers of DIGEST... into a Zotero collection, never twice.
+
+    Papers already in the library (matched by arXiv id, DOI or title, trash included) are not created
+    again, only added to the collection. The API key comes from $ZOTERO_API_KEY or the config file
+    (`bibbridge config zotero`), never from the command line.
+    """
+    import json
+
+    from .zotero.summary import ProgressBar, failure_lines, plan_lines, summary_line
+    from .zotero.sync import sync as run_sync
+
+    papers = read_inputs(files, as_of, read_format, strict)
+    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2)
+    bar = ProgressBar()
+    try:
+        report = run_sync(papers, library=library, collection=collection, api_url=api_url,
+                          dry_run=dry_run, progress=bar)
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif dry_run:
+        for line in plan_lines(report):
+            click.echo(line)
+    for line in failure_lines(report):
+        click.echo(f"bibbridge: {line}", err=True)
+    click.echo(f"bibbridge: {summary_line(report)}", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Store settings in the config file (mode 0600)."""
+
+
+@config_group.command(
+    "zotero",
+    epilog="""\b
+Examples:
+  bibbridge config zotero --library user:123456
+  bibbridge config zotero --library group:98765 --collection "Reading/HF Daily"
+""",
+)
+@click.option("--library", metavar="user:ID|group:ID", help="Default library for sync.")
+@click.option("--collection", metavar="PATH", help="Default collection for sync.")
+@click.option("--api-url", metavar="URL", help="Default API base URL (self-hosted servers).")
+@handle_errors
+def config_zotero(library: str | None, collection: str | None, api_url: str | None) -> None:
+    """Ask for the Zotero API key (hidden input) and store it with optional defaults."""
+    from .zotero.client import save_credentials
+
+    key = click.prompt("Zotero API key (input hidden)", hide_input=True, err=True)
+    path = save_credentials(key, library=library, api_url=api_url, collection=collection)
+    click.echo(f"bibbridge: saved to {path} (mode 0600)", err=True)
+
+
+@cli.command(
+    "bib",
+    epilog="""\b
+Examples:
+  bibbridge bib digest.txt --as-of 2026-01-20 > refs.bib
+  bibbridge bib digest.txt -o refs.bib                 (append new papers, keep the rest)
+  bibbridge bib *.txt -o refs.bib --dry-run            (show what would be added)
+  bibbridge bib digest.txt --style biblatex -o refs.bib
+  bibbridge bib digest.txt --style csl-json -o refs.json
+  bibbridge bib digest.txt --key-format "auth.lower + year + veryshorttitle"
+
+Exit status: 0 done (papers already in the file are skipped, not errors), 1 some papers could not
+be added (their key is used by another entry of the file), 2 bad usage or input (e.g. a malformed
+existing file, which is never rewritten).
+""",
+)
+@reading_options
+@_resolve_options.resolving_options
+@click.option("-o", "--output", default="-", show_default=True, metavar="FILE",
+              help="File to merge into (created if missing); - prints to stdout and touches no file.")
+@click.option("--style", type=click.Choice(["bibtex", "biblatex", "csl-json"]), default="bibtex",
+              show_default=True, help="@misc for BibTeX, @online (UTF-8) for BibLaTeX, or CSL-JSON.")
+@click.option("--key-format", metavar="FORMULA", default=None,
+              help="Better BibTeX key formula for new keys (default: config [keys] format, else "
+              "auth.lower + shorttitle(3,3) + year).")
+@click.option("--dry-run", is_flag=True, help="Print what would be added; write nothing, store no keys.")
+@handle_errors
+def bib_command(
+    files: tuple[str, ...],
+    as_of: str | None,
+    read_format: str,
+    strict: bool,
+    output: str,
+    style: str,
+    key_format: str | None,
+    dry_run: bool,
+    resolve_papers: bool = False,
+    offline: bool = False,
+    use_s2: bool | None = None,
+) -> None:
+    """Write the papers of DIGEST... as BibTeX, BibLaTeX or CSL-JSON with stable citation keys.
+
+    With -o FILE, papers already in FILE (same arXiv id, DOI or title) are skipped and keep the key
+    they have there; new ones are appended; every byte already in FILE stays as it was.
+    """
+    papers = read_inputs(files, as_of, read_format, strict)
+    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2)
+    if output == "-":
+        from .bib.export import open_registry, render
+        from .model import dedupe
+
+        unique = dedupe(papers)
+        with open_registry(dry_run=dry_run) as registry:
+            keys = registry.assign(unique, formula=key_format)
+        click.echo(render(unique, keys, style), nl=False)
+        click.echo(f"bibbridge: {len(unique)} entries written to stdout", err=True)
+        return
+
+    from .bib.merge import merge_bib
+
+    report = merge_bib(papers, output, style=style, formula=key_format, dry_run=dry_run)
+    if dry_run:
+        click.echo(report.text, nl=False)
+    failed = 0
+    for key, paper, reason in report.skipped:
+        failed += not reason.startswith("already in file")
+        click.echo(f"bibbridge: skipped {paper.title[:60]!r} ({key}): {reason}", err=True)
+    verb = "would add" if dry_run else "added"
+    where = "nothing written" if not report.written else f"written to {output}"
+    click.echo(f"bibbridge: {verb} {len(report.added)}, skipped {len(report.skipped)}; {where}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command(
+    "resolve",
+    epilog="""\b
+Examples:
+  bibbridge resolve digest.txt --as-of 2026-01-20 > resolved.jsonl
+  bibbridge resolve digest.txt --s2             (also ask Semantic Scholar)
+  bibbridge resolve digest.txt --offline        (cache only, no request)
+  bibbridge bib digest.txt --resolve -o refs.bib
+
+Records that cannot be matched safely are written unchanged and named on stderr; the exit status
+is 0 unless the input cannot be read (2). See docs/resolve.md for sources, matching and rate limits.
+""",
+)
+@reading_options
+@_resolve_options.s2_option
+@_resolve_options.offline_option
+@handle_errors
+def resolve_command(
+    files: tuple[str, ...],
+    as_of: str | None,
+    read_format: str,
+    strict: bool,
+    use_s2: bool | None,
+    offline: bool,
+) -> None:
+    """Complete the papers of DIGEST... (arXiv id, authors, DOI, dates) and print them as JSON Lines.
+
+    Titles are looked up on Hugging Face, then arXiv (then Semantic Scholar with --s2); a match must
+    have the same title (and author count, when the digest gives one). Then arXiv gives authors,
+    category, DOI and dates, 100 ids per request. Everything fetched is cached.
+    """
+    from .output import papers_to_jsonl
+    from .resolve import resolve
+
+    papers = read_inputs(files, as_of, read_format, strict)
+    progress = _resolve_options.StderrProgress()
+    try:
+        use_s2 = _resolve_options.s2_default(use_s2)
+        report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress)
+    finally:
+        progress.close()
+    click.echo(papers_to_jsonl(report.papers), nl=False)
+    for item in report.unresolved:
+        click.echo(f"bibbridge: unresolved: {item}", err=True)
+    click.echo(f"bibbridge: {report.summary()}", err=True)
 
 
 def main() -> None:

@@ -170,14 +170,16 @@ def dedupe(papers: list[Paper]) -> list[Paper]:
     by_title: dict[str, int] = {}
     out: list[Paper] = []
     for paper in papers:
-        index = by_identity.get(paper.identity)
+        title_key = paper.title_key  # folded once: folding is the cost of deduping large digests
+        identity = f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else f"title:{title_key}"
+        index = by_identity.get(identity)
         if index is None:
-            index = by_title.get(paper.title_key)
+            index = by_title.get(title_key)
             if index is not None and paper.arxiv_id and out[index].arxiv_id not in (None, paper.arxiv_id):
                 index = None  # same title, two different arXiv papers: keep both
         if index is None:
-            by_identity[paper.identity] = len(out)
-            by_title.setdefault(paper.title_key, len(out))
+            by_identity[identity] = len(out)
+            by_title.setdefault(title_key, len(out))
             out.append(paper)
             continue
         out[index] = out[index].merge(paper)

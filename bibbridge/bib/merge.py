@@ -1,0 +1,259 @@
+"""Merge papers into an existing .bib (or CSL-JSON) file without ever damaging it.
+
+- The file's bytes are kept exactly: its entries, comments and ``@string`` lines are never parsed
+  back into records and re-written; new entries are appended after a blank line.
+- A paper already in the file (same arXiv id, DOI or folded title) is skipped and reported, and the
+  key registry adopts the key found there, so that key wins over the formula from then on.
+- A malformed file (anything the reader reports as a problem) is refused: InputError naming the file
+  and line, nothing written.
+- The new file replaces the old atomically (temporary file, fsync, rename); a merge that adds
+  nothing leaves the file untouched, so running it twice gives a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from ..model import Paper, dedupe
+from ..text import fold, normalise_arxiv_id, normalise_doi
+from .export import check_style, open_registry, render
+from .latex import latex_to_unicode
+
+if TYPE_CHECKING:
+    from ..keys import KeyFormula
+
+_ARXIV_IN_TEXT = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:.]\s*|10\.48550/arxiv\.)"
+    r"(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[\W_]+")
+_ARXIV_FIELDS = ("eprint", "url", "doi", "journal", "number", "howpublished")
+# The only fields a merge reads from the existing file (the reader skips the others, for speed).
+_MATCH_FIELDS = ("title", *_ARXIV_FIELDS)
+
+
+@dataclass
+class MergeReport:
+    """What :func:`merge_bib` did (or, with ``dry_run``, would do).
+
+    Attributes:
+        added: ``(key, paper)`` for every entry appended, in order.
+        skipped: ``(key, paper, reason)``: ``key`` is the key of the entry already in the file.
+        path: the target file.
+        written: True when the file was (re)written.
+        style: ``bibtex``, ``biblatex`` or ``csl-json``.
+        text: the text appended (or that would be appended).
+    """
+
+    added: list[tuple[str, Paper]] = field(default_factory=list)
+    skipped: list[tuple[str, Paper, str]] = field(default_factory=list)
+    path: Path | None = None
+    written: bool = False
+    style: str = "bibtex"
+    text: str = ""
+
+
+def title_fold(value: str) -> str:
+    """The folded title of a .bib ``title`` value, comparable with :attr:`Paper.title_key`."""
+    if value.isascii() and "\\" not in value:
+        return _NON_WORD.sub(" ", value.lower()).strip()  # what fold() gives for plain ASCII, faster
+    return fold(latex_to_unicode(value))
+
+
+@dataclass
+class _Known:
+    key: str
+    line: int | None
+    arxiv_id: str | None
+
+
+class ExistingEntries:
+    """Index of the entries already in the target file: by arXiv id, DOI and folded title."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.by_key: dict[str, _Known] = {}
+        self.by_arxiv: dict[str, _Known] = {}
+        self.by_doi: dict[str, _Known] = {}
+        self.by_title: dict[str, list[_Known]] = {}
+
+    def add(self, key: str, line: int | None, fields: dict[str, str]) -> None:
+        arxiv_id = None
+        eprint = fields.get("eprint")
+        if eprint:
+            arxiv_id = normalise_arxiv_id(eprint)
+        if arxiv_id is None:
+            for name in _ARXIV_FIELDS:
+                value = fields.get(name)
+                if value and "rxiv" in value.lower():
+                    m = _ARXIV_IN_TEXT.search(value)
+                    if m:
+                        arxiv_id = normalise_arxiv_id(m.group(1))
+                        break
+        known = _Known(key, line, arxiv_id)
+        self.keys.add(key)
+        self.by_key.setdefault(key.lower(), known)
+        if arxiv_id:
+            self.by_arxiv.setdefault(arxiv_id, known)
+        doi = normalise_doi(fields.get("doi"))
+        if doi:
+            self.by_doi.setdefault(doi, known)
+        title = fields.get("title")
+        if title:
+            self.by_title.setdefault(title_fold(title), []).append(known)
+
+    def match(self, paper: Paper) -> tuple[_Known, str] | None:
+        """The entry ``paper`` already has in the file, and what matched, or None."""
+        if paper.arxiv_id and paper.arxiv_id in self.by_arxiv:
+            return self.by_arxiv[paper.arxiv_id], "arXiv id"
+        doi = paper.doi_key
+        if doi and doi in self.by_doi:
+            known = self.by_doi[doi]
+            if not (paper.arxiv_id and known.arxiv_id and known.arxiv_id != paper.arxiv_id):
+                return known, "DOI"
+        for known in self.by_title.get(paper.title_key, ()):
+            # Same title but two different arXiv ids: two different papers.
+            if not (paper.arxiv_id and known.arxiv_id and known.arxiv_id != paper.arxiv_id):
+                return known, "title"
+        return None
+
+
+def _existing_bib(text: str, path: Path) -> ExistingEntries:
+    from .reader import parse_bib
+
+    bib = parse_bib(text, file=str(path), fields=_MATCH_FIELDS)
+    if bib.problems:
+        line, message = bib.problems[0]
+        more = f" (and {len(bib.problems) - 1} more problems)" if len(bib.problems) > 1 else ""
+        raise InputError(f"malformed .bib, not changed: {message}{more}", file=str(path), line=line)
+    index = ExistingEntries()
+    for entry in bib.entries:
+        if entry.entry_type.lower() in ("string", "comment", "preamble"):
+            continue
+        index.add(entry.key, entry.line, entry.fields)
+    return index
+
+
+def _existing_csl(text: str, path: Path) -> ExistingEntries:
+    import json
+
+    index = ExistingEntries()
+    if not text.strip():
+        return index
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed CSL-JSON, not changed: {exc.msg}", file=str(path), line=exc.lineno) from None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InputError("not a CSL-JSON array of items, not changed", file=str(path), line=1)
+    for item in items:
+        fields = {
+            "title": str(item.get("title") or ""),
+            "doi": str(item.get("DOI") or ""),
+            "url": str(item.get("URL") or ""),
+            "number": str(item.get("number") or ""),
+        }
+        index.add(str(item.get("id", "")), None, fields)
+    return index
+
+
+def _newline_of(raw: bytes) -> bytes:
+    first = raw.find(b"\n")
+    return b"\r\n" if first > 0 and raw[first - 1 : first] == b"\r" else b"\n"
+
+
+def _appended_bib(raw: bytes, new_text: str) -> bytes:
+    newline = _newline_of(raw)
+    addition = new_text.encode("utf-8")
+    if newline == b"\r\n":
+        addition = addition.replace(b"\n", b"\r\n")
+    if not raw.strip():
+        return raw + addition
+    head = raw if raw.endswith(b"\n") else raw + newline
+    return head + newline + addition
+
+
+def _appended_csl(raw: bytes, new_text: str) -> bytes:
+    """Insert the new items before the array's closing bracket; the existing bytes stay as they are."""
+    if not raw.strip():
+        return new_text.encode("utf-8")
+    close = raw.rstrip().rfind(b"]")
+    new_items = new_text.strip()[1:-1].strip("\n")  # the items of the new "[\n  {…}\n]" array
+    head = raw[:close].rstrip()
+    separator = b"\n" if head.endswith(b"[") else b",\n"
+    return head + separator + new_items.encode("utf-8") + b"\n" + raw[close:]
+
+
+def merge_bib(
+    papers: Iterable[Paper],
+    path: str | os.PathLike[str],
+    style: str = "bibtex",
+    formula: KeyFormula | str | None = None,
+    dry_run: bool = False,
+) -> MergeReport:
+    """Append the papers not yet in ``path`` to it as ``style`` entries; see the module doc.
+
+    Raises InputError (file and line) when the existing file is malformed; nothing is written then,
+    nor with ``dry_run`` (which still reports what would be added, with the keys it would get).
+    """
+    check_style(style)
+    target = Path(path)
+    report = MergeReport(path=target, style=style)
+    raw = target.read_bytes() if target.exists() else b""
+    try:
+        text = raw.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        text, utf8 = raw.decode("latin-1"), False
+    existing = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target)
+
+    new: list[Paper] = []
+    found: list[tuple[Paper, str]] = []
+    for paper in dedupe(list(papers)):
+        hit = existing.match(paper)
+        if hit is None:
+            new.append(paper)
+            continue
+        known, what = hit
+        where = f" (line {known.line})" if known.line else ""
+        report.skipped.append((known.key, paper, f"already in file: {what}{where}"))
+        found.append((paper, known.key))
+
+    with open_registry(dry_run=dry_run) as registry:
+        for paper, key in found:
+            registry.record(paper, key)
+        keys = registry.assign(new, formula=formula, taken=existing.keys) if new else {}
+
+    for paper in new:
+        key = keys[paper.identity]
+        clash = existing.by_key.get(key.lower())
+        if clash is not None:  # a key given out earlier, now used by a different entry of this file
+            where = f" (line {clash.line})" if clash.line else ""
+            report.skipped.append((key, paper, f"key {key} is used in the file by another entry{where}"))
+            continue
+        report.added.append((key, paper))
+    if not report.added:
+        return report
+
+    added = [paper for _, paper in report.added]
+    report.text = render(added, keys, style)
+    if style != "csl-json" and not utf8 and not report.text.isascii():
+        raise InputError(
+            "the file is not UTF-8, and biblatex entries are: use --style bibtex (ASCII) or convert the file",
+            file=str(target),
+        )
+    if dry_run:
+        return report
+    from ..atomic import atomic_write_bytes
+
+    data = _appended_csl(raw, report.text) if style == "csl-json" else _appended_bib(raw, report.text)
+    atomic_write_bytes(target, data)
+    report.written = True
+    return report

@@ -1,0 +1,327 @@
+"""The key registry: every citation key bibbridge has given out, so that a key never changes.
+
+Stored in the state database (:func:`bibbridge.home.state_db_path`, SQLite) in tables named
+``keys_*``. A paper is matched to its key by arXiv id, then DOI, then folded title, so a paper first
+seen by title alone keeps its key when it later gains an arXiv id, a DOI or authors. New keys come
+from the formula, with Better BibTeX's postfixes (``a`` … ``z``, ``aa`` …) against every key in the
+registry and every key the caller says is taken, compared case- and accent-insensitively. Writes run
+in ``BEGIN IMMEDIATE`` transactions, so two processes never hand out the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import UsageError
+from ..text import normalise_arxiv_id, normalise_doi
+from .fold import key_fold
+from .formula import KeyFormula, compile_formula, resolve_formula
+
+if TYPE_CHECKING:
+    from ..model import Paper
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS keys_entries (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    fold TEXT NOT NULL,              -- key_fold(key): what clashes are checked on
+    arxiv_id TEXT,
+    doi TEXT,                        -- normalised DOI other than the arXiv one
+    title TEXT NOT NULL DEFAULT '',
+    title_key TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    year TEXT,
+    origin TEXT NOT NULL,            -- 'formula' (made here) or 'recorded' (adopted from elsewhere)
+    current INTEGER NOT NULL DEFAULT 1,  -- 0: an earlier key of a paper that later adopted another
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_entries_fold ON keys_entries(fold);
+CREATE INDEX IF NOT EXISTS keys_entries_arxiv ON keys_entries(arxiv_id);
+CREATE INDEX IF NOT EXISTS keys_entries_doi ON keys_entries(doi);
+CREATE INDEX IF NOT EXISTS keys_entries_title ON keys_entries(title_key);
+"""
+
+_ARXIV_DOI_PREFIX = "10.48550/arxiv."
+_INSERT_COLUMNS = "key, fold, arxiv_id, doi, title, title_key, authors, year, origin, created"
+
+
+class KeyRow(NamedTuple):
+    """One stored key and what identifies its paper (for key lookup)."""
+
+    key: str
+    arxiv_id: str | None
+    doi: str | None
+    title: str
+    authors: list[str]
+    year: str | None
+
+
+def postfix(n: int) -> str:
+    """Better BibTeX's disambiguation postfix: 0 → "", 1 → "a", 26 → "z", 27 → "aa", 28 → "ab"."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+class _Ids(NamedTuple):
+    arxiv_id: str | None
+    doi: str | None  # non-arXiv DOI
+    title_key: str
+
+
+def _ids(paper: Paper, identity: str | None = None) -> _Ids:
+    arxiv_id = paper.arxiv_id
+    # A title identity already holds the folded title: folding once is enough.
+    if identity is not None and identity.startswith("title:"):
+        title_key = identity[len("title:") :]
+    else:
+        title_key = paper.title_key
+    doi = normalise_doi(paper.doi) if paper.doi else None
+    if doi and doi.startswith(_ARXIV_DOI_PREFIX):
+        arxiv_id = arxiv_id or normalise_arxiv_id(doi[len(_ARXIV_DOI_PREFIX) :])
+        doi = None
+    return _Ids(arxiv_id, doi, title_key)
+
+
+class KeyRegistry:
+    """The registry of given keys. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            from ..home import state_db_path
+
+            path = state_db_path()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"cannot open the key registry: {exc}", file=str(self.path)) from None
+
+    def _setup(self) -> None:
+        with self._transaction():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+            row = self._db.execute("SELECT version FROM keys_schema").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO keys_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] > SCHEMA_VERSION:
+                raise UsageError(
+                    f"the key registry has schema version {row[0]}; this bibbridge knows up to "
+                    f"{SCHEMA_VERSION}: upgrade bibbridge",
+                    file=str(self.path),
+                )
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def __enter__(self) -> KeyRegistry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock first, so what is read inside stays true."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- matching -------------------------------------------------------------------------------
+    _COLUMNS = "id, key, arxiv_id, doi, title_key, authors, year, current"
+
+    def _candidates(self, ids: _Ids) -> list[tuple]:
+        """Rows of this paper, best first: by arXiv id, then DOI, then compatible folded title."""
+        db = self._db
+        order = "ORDER BY current DESC, id"
+        if ids.arxiv_id:
+            rows = db.execute(
+                f"SELECT {self._COLUMNS} FROM keys_entries WHERE arxiv_id = ? {order}", (ids.arxiv_id,)
+            )
+            found = rows.fetchall()
+            if found:
+                return found
+        if ids.doi:
+            rows = db.execute(f"SELECT {self._COLUMNS} FROM keys_entries WHERE doi = ? {order}", (ids.doi,))
+            found = [row for row in rows if not (ids.arxiv_id and row[2] and row[2] != ids.arxiv_id)]
+            if found:
+                return found
+        rows = db.execute(
+            f"SELECT {self._COLUMNS} FROM keys_entries WHERE title_key = ? {order}", (ids.title_key,)
+        )
+        if not ids.title_key:
+            # No title words (identity "title:"): only another paper with nothing to go by is the same.
+            return [row for row in rows if not (ids.arxiv_id or ids.doi or row[2] or row[3])]
+        # Same title but a different arXiv id or DOI: two different papers.
+        return [
+            row
+            for row in rows
+            if not (ids.arxiv_id and row[2] and row[2] != ids.arxiv_id)
+            and not (ids.doi and row[3] and row[3] != ids.doi)
+        ]
+
+    def _complete(self, row: tuple, ids: _Ids, paper: Paper) -> None:
+        """Store identifiers (and authors, year) the row lacks and the paper now has."""
+        updates: dict[str, object] = {}
+        if ids.arxiv_id and not row[2]:
+            updates["arxiv_id"] = ids.arxiv_id
+        if ids.doi and not row[3]:
+            updates["doi"] = ids.doi
+        if paper.authors and row[5] == "[]":
+            updates["authors"] = json.dumps(list(paper.authors), ensure_ascii=False)
+        if paper.year and not row[6]:
+            updates["year"] = paper.year
+        if updates:
+            assignments = ", ".join(f"{name} = ?" for name in updates)
+            self._db.execute(
+                f"UPDATE keys_entries SET {assignments} WHERE id = ?", (*updates.values(), row[0])
+            )
+
+    def _insert(self, paper: Paper, ids: _Ids, key: str, origin: str) -> None:
+        self._db.execute(
+            f"INSERT INTO keys_entries ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                key_fold(key),
+                ids.arxiv_id,
+                ids.doi,
+                paper.title or "",
+                ids.title_key,
+                json.dumps(list(paper.authors), ensure_ascii=False),
+                paper.year,
+                origin,
+                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            ),
+        )
+
+    # -- public API -----------------------------------------------------------------------------
+    def find(self, paper: Paper) -> str | None:
+        """The key given to ``paper`` (matched by arXiv id, DOI, then folded title), or None.
+
+        A match found by DOI or title stores the arXiv id / DOI the paper now has, so later
+        lookups find it by those too.
+        """
+        ids = _ids(paper)
+        rows = self._candidates(ids)
+        if not rows:
+            return None
+        best = rows[0]
+        if (ids.arxiv_id and not best[2]) or (ids.doi and not best[3]):
+            with self._transaction():
+                self._complete(best, ids, paper)
+        return best[1]
+
+    def assign(
+        self,
+        papers: Iterable[Paper],
+        formula: KeyFormula | str | None = None,
+        taken: Iterable[str] = (),
+    ) -> dict[str, str]:
+        """Keys for ``papers`` as ``{paper.identity: key}``.
+
+        A paper the registry knows keeps its key. Any other paper gets the formula's key (``formula``
+        None: the config file's ``[keys] format`` or the default), postfixed ``a``, ``b``, … when it
+        clashes with a key in the registry, in ``taken`` or given earlier in this call. New keys are
+        stored in one transaction. ``taken`` constrains only new keys.
+        """
+        if formula is None:
+            formula = resolve_formula()
+        elif isinstance(formula, str):
+            formula = compile_formula(formula)
+        keys: dict[str, str] = {}
+        with self._transaction():
+            used = {row[0] for row in self._db.execute("SELECT fold FROM keys_entries")}
+            used.update(key.lower() if key.isascii() else key_fold(key) for key in taken)
+            for paper in papers:
+                identity = paper.identity
+                if identity in keys:
+                    continue
+                ids = _ids(paper, identity)
+                rows = self._candidates(ids)
+                if rows:
+                    self._complete(rows[0], ids, paper)
+                    keys[identity] = rows[0][1]
+                    continue
+                base = formula.key_for(paper)
+                n = 0
+                while key_fold(base + postfix(n)) in used:
+                    n += 1
+                key = base + postfix(n)
+                used.add(key_fold(key))
+                self._insert(paper, ids, key, "formula")
+                keys[identity] = key
+        return keys
+
+    def record(self, paper: Paper, key: str) -> None:
+        """Adopt ``key`` for ``paper`` (e.g. the key of its entry in the user's .bib).
+
+        From now on :meth:`find` and :meth:`assign` return ``key`` for this paper. A key the registry
+        gave the paper before stays reserved (never given to another paper) and stays in :meth:`rows`.
+        """
+        key = key.strip()
+        if not key:
+            raise UsageError("cannot record an empty citation key")
+        ids = _ids(paper)
+        with self._transaction():
+            rows = self._candidates(ids)
+            if rows and rows[0][1] == key:
+                self._complete(rows[0], ids, paper)
+                return
+            if rows:
+                marks = ",".join("?" * len(rows))
+                self._db.execute(
+                    f"UPDATE keys_entries SET current = 0 WHERE id IN ({marks})", [r[0] for r in rows]
+                )
+            earlier = [row[0] for row in rows if row[1] == key]
+            if earlier:  # a key this paper had before becomes its current key again
+                self._db.execute("UPDATE keys_entries SET current = 1 WHERE id = ?", (earlier[0],))
+                return
+            self._insert(paper, ids, key, "recorded")
+
+    def all_keys(self) -> set[str]:
+        """Every key in the registry (as given, not folded)."""
+        return {row[0] for row in self._db.execute("SELECT key FROM keys_entries")}
+
+    def rows(self) -> Iterator[KeyRow]:
+        """Every stored key with its paper's arXiv id, DOI, title, authors and year, oldest first."""
+        cursor = self._db.execute(
+            "SELECT key, arxiv_id, doi, title, authors, year FROM keys_entries ORDER BY id"
+        )
+        for key, arxiv_id, doi, title, authors, year in cursor:
+            yield KeyRow(key, arxiv_id, doi, title, json.loads(authors), year)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM keys_entries").fetchone()[0]
+
+
+def assign_keys(
+    papers: Iterable[Paper],
+    formula: KeyFormula | str | None = None,
+    taken: Iterable[str] = (),
+) -> dict[str, str]:
+    """Keys for ``papers`` from the default registry (``$BIBBRIDGE_HOME``): ``{paper.identity: key}``.
+
+    Keys already given never change; new ones follow ``formula`` (default: the config file's
+    ``[keys] format``, else ``auth.lower + shorttitle(3,3) + year``) and avoid every key in the
+    registry and in ``taken``.
+    """
+    with KeyRegistry() as registry:
+        return registry.assign(papers, formula=formula, taken=taken)

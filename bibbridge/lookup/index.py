@@ -1,0 +1,343 @@
+"""The compact searchable form of one source: a :class:`Table` of rows plus inverted word indexes.
+
+A source (a .bib, a CSL-JSON file, the registry, Zotero) becomes one Table:
+
+- ``postings``: folded title and author-name word → the rows holding it (an ``array('i')`` in bytes);
+- ``vocabulary``: the indexed words, sorted (prefix and typo search);
+- ``years``, ``title_lengths``: one small integer per row (year scoring, tie-breaks);
+- ``ids``: ``arxiv:<id>`` / ``doi:<doi>`` → rows; ``sorted_keys``/``sorted_key_rows``: keys lower-cased
+  and sorted (exact and prefix search by bisection);
+- ``rows``: every row's key, title, authors, year, DOI, arXiv id, line and folded title, packed into one
+  UTF-8 blob with an offset array, decoded only for the rows a query scores in full or shows.
+
+Matching touches only the rows the query's words point to, so a query over 20,000 entries scores a few
+hundred rows, not all of them.
+
+Tables of files are cached under ``$BIBBRIDGE_HOME`` (``cache_dir()/lookup/``) as marshal files keyed by
+the file's absolute path and checked against its size and mtime: a changed file is read again, an
+unchanged one is loaded in milliseconds. Each part of the table is stored as its own marshal blob and
+unpacked on first use, so a title query never pays for the identifier index and vice versa.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import re
+import unicodedata
+from array import array
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..text import normalise_arxiv_id, normalise_doi
+from .candidates import family_name
+
+#: Bump when the table layout or the folding changes: old cache files are then rebuilt.
+FORMAT_VERSION = 4
+
+#: Every ASCII character but letters, digits and newline → space (the input is ASCII by then).
+_PUNCTUATION_TO_SPACE = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "\n"}
+_COMBINING = re.compile(r"[\u0300-\u036f]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_TRANSLITERATED: dict[str, str] = {}
+_FIELD_SEP = "\x1f"
+#: Marks first-author family-name words in the postings ("^muller").
+FIRST_AUTHOR = "^"
+_NAME_SEP = "\x1e"
+_ARXIV_DOI = "10.48550/arxiv."
+
+#: One row as sources hand it over: key, title, authors ("First Last" or "Last, First"), year,
+#: DOI, arXiv id, line (1-based line of the entry in its file, or None). Text is already decoded.
+Record = tuple[str, str, Sequence[str], str, str, str, "int | None"]
+
+
+class Row(NamedTuple):
+    key: str
+    title: str
+    authors: list[str]
+    year: str
+    doi: str
+    arxiv_id: str
+    line: int | None
+    folded_title: str
+
+
+def _ascii(text: str) -> str:
+    """Transliterate to ASCII like :func:`bibbridge.text.fold` (``Müller`` → ``Muller``, ``Łukasz`` →
+    ``Lukasz``), but with C-speed steps first: unidecode (pure Python) sees only the rare characters
+    that NFKD decomposition cannot reduce to ASCII."""
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(_transliterate, text)
+
+
+def _transliterate(match: re.Match[str]) -> str:
+    char = match.group(0)
+    value = _TRANSLITERATED.get(char)
+    if value is None:
+        from unidecode import unidecode
+
+        value = _TRANSLITERATED[char] = unidecode(char).replace("\n", " ")
+    return value
+
+
+def fold_words(text: str) -> str:
+    """Case, accents and punctuation folded away: ``"Müller’s GPT-4"`` → ``"muller s gpt 4"``.
+
+    Same words as :func:`bibbridge.text.fold`; queries and indexes both fold with this function.
+    """
+    if not text.isascii():
+        text = _ascii(text)
+    return " ".join(text.lower().translate(_PUNCTUATION_TO_SPACE).split())
+
+
+def fold_many(texts: list[str]) -> list[str]:
+    """:func:`fold_words` of each text, done in one pass over all of them (texts hold no newline)."""
+    joined = "\n".join(texts)
+    if not joined.isascii():
+        joined = _ascii(joined)
+    # str.translate is C-speed; a regex substitution of every punctuation run costs 50 times more.
+    return [" ".join(line.split()) for line in joined.lower().translate(_PUNCTUATION_TO_SPACE).split("\n")]
+
+
+def _clean_doi(doi: str) -> str:
+    doi = doi.strip()
+    if doi.startswith("10.") and " " not in doi:
+        return doi.lower().rstrip(".,;")
+    return normalise_doi(doi) or ""
+
+
+class Table:
+    """One source's entries as lazily unpacked sections (see the module docs)."""
+
+    SECTIONS = ("postings", "vocabulary", "years", "title_lengths", "ids", "sorted_keys", "sorted_key_rows",
+                "rows", "offsets")
+
+    def __init__(self, name: str, file: str | None = None, size: int = 0) -> None:
+        self.name = name
+        self.file = file
+        self.size = size
+        self._values: dict[str, Any] = {}
+        self._packed: dict[str, bytes] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _get(self, section: str) -> Any:
+        try:
+            return self._values[section]
+        except KeyError:
+            value = self._values[section] = marshal.loads(self._packed.pop(section))
+            return value
+
+    # Sections, unpacked on first use.
+    postings: dict[str, bytes] = property(lambda self: self._get("postings"))  # type: ignore[assignment]
+    vocabulary: list[str] = property(lambda self: self._get("vocabulary"))  # type: ignore[assignment]
+    ids: dict[str, list[int]] = property(lambda self: self._get("ids"))  # type: ignore[assignment]
+    sorted_keys: list[str] = property(lambda self: self._get("sorted_keys"))  # type: ignore[assignment]
+
+    @property
+    def years(self) -> array:
+        return self._array("years", "H")
+
+    @property
+    def title_lengths(self) -> array:
+        return self._array("title_lengths", "H")
+
+    @property
+    def sorted_key_rows(self) -> array:
+        return self._array("sorted_key_rows", "i")
+
+    def _array(self, section: str, code: str) -> array:
+        value = self._get(section)
+        if isinstance(value, bytes):
+            value = self._values[section] = array(code, value)
+        return value
+
+    def rows_of(self, word: str) -> array:
+        """The rows whose title or author names contain the folded ``word``."""
+        packed = self.postings.get(word)
+        return array("i", packed) if packed else array("i")
+
+    def df(self, word: str) -> int:
+        """How many rows contain ``word`` (its document frequency)."""
+        packed = self.postings.get(word)
+        return len(packed) // 4 if packed else 0
+
+    def row(self, index: int) -> Row:
+        offsets = self._array("offsets", "I")
+        blob: bytes = self._get("rows")
+        fields = blob[offsets[index] : offsets[index + 1]].decode("utf-8").split(_FIELD_SEP)
+        key, title, authors, year, doi, arxiv_id, line, folded = fields
+        return Row(key, title, authors.split(_NAME_SEP) if authors else [], year, doi, arxiv_id,
+                   int(line) if line else None, folded)
+
+    def key_rows(self, key: str) -> list[int]:
+        """The rows whose key is ``key`` ignoring case."""
+        lower = key.lower()
+        keys = self.sorted_keys
+        out = []
+        index = bisect_left(keys, lower)
+        while index < len(keys) and keys[index] == lower:
+            out.append(self.sorted_key_rows[index])
+            index += 1
+        return out
+
+    # -- building ----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, name: str, records: Iterable[Record], file: str | None = None) -> Table:
+        """A table from records (see :data:`Record`)."""
+        columns: list[list[Any]] = [[], [], [], [], [], [], []]
+        for record in records:
+            for column, value in zip(columns, record):
+                column.append(value)
+        keys, titles, authors, years, dois, arxiv_ids, lines = columns
+        return cls.from_columns(name, keys, titles, authors, years, dois, arxiv_ids, lines, file)
+
+    @classmethod
+    def from_columns(
+        cls,
+        name: str,
+        keys: list[str],
+        titles: list[str],
+        authors: list[Sequence[str]],
+        years: list[str],
+        dois: list[str],
+        arxiv_ids: list[str],
+        lines: list[int | None],
+        file: str | None = None,
+    ) -> Table:
+        """A table from parallel columns (the fast path for large files: no per-record tuples)."""
+        size = len(keys)
+        table = cls(name, file, size)
+        titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
+        dois = [_clean_doi(d) if d else "" for d in dois]
+        arxiv_ids = [(normalise_arxiv_id(a) or "") if a else "" for a in arxiv_ids]
+        folded_titles = fold_many(titles)
+        folded_names = fold_many([" ".join(a).replace("\n", " ") for a in authors])
+        # The first author's family name is indexed again as "^name": "the Müller paper" means the
+        # paper Müller wrote first, so those rows rank above ones where Müller is a co-author.
+        first_authors = fold_many([family_name(a[0]) if a else "" for a in authors])
+
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for row, (title, names, first) in enumerate(zip(folded_titles, folded_names, first_authors)):
+            words = set(title.split())
+            words.update(names.split())
+            if first:
+                words.update([FIRST_AUTHOR + word for word in first.split()])
+            for word in words:
+                postings[word].append(row)
+
+        ids: dict[str, list[int]] = {}
+        for row in range(size):
+            doi, arxiv_id = dois[row], arxiv_ids[row]
+            if not (doi or arxiv_id):
+                continue
+            if not arxiv_id and doi.startswith(_ARXIV_DOI):
+                arxiv_id = arxiv_ids[row] = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
+            if doi:
+                ids.setdefault("doi:" + doi, []).append(row)
+            if arxiv_id:
+                ids.setdefault("arxiv:" + arxiv_id, []).append(row)
+                arxiv_doi = "doi:" + _ARXIV_DOI + arxiv_id.lower()
+                if arxiv_doi != "doi:" + doi:
+                    ids.setdefault(arxiv_doi, []).append(row)
+
+        lower_keys = [key.lower() for key in keys]
+        order = sorted(range(size), key=lower_keys.__getitem__)
+        encoded = [
+            _FIELD_SEP.join(fields).encode()
+            for fields in zip(keys, titles, [_NAME_SEP.join(a) for a in authors], years, dois, arxiv_ids,
+                              [str(line) if line else "" for line in lines], folded_titles)
+        ]
+        values = table._values
+        values["postings"] = {word: array("i", rows).tobytes() for word, rows in postings.items()}
+        values["vocabulary"] = sorted(word for word in postings if word[0] != FIRST_AUTHOR)
+        values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
+        values["title_lengths"] = array("H", [min(len(t), 65535) for t in folded_titles])
+        values["ids"] = ids
+        values["sorted_keys"] = [lower_keys[row] for row in order]
+        values["sorted_key_rows"] = array("i", order)
+        values["rows"] = b"".join(encoded)
+        values["offsets"] = array("I", accumulate(map(len, encoded), initial=0))
+        return table
+
+    # -- (de)serialising ---------------------------------------------------------------------
+    def dumps(self, stamp: tuple) -> bytes:
+        packed = {}
+        for section in self.SECTIONS:
+            if section in self._packed:
+                packed[section] = self._packed[section]
+                continue
+            value = self._values[section]
+            packed[section] = marshal.dumps(value.tobytes() if isinstance(value, array) else value)
+        return marshal.dumps((FORMAT_VERSION, stamp, self.name, self.file, self.size, packed))
+
+    @classmethod
+    def loads(cls, data: bytes, stamp: tuple) -> Table | None:
+        """The table stored in ``data`` when it was made by this version for ``stamp``, else None."""
+        try:
+            state = marshal.loads(data)
+            version, stored_stamp, name, file, size, packed = state
+        except (EOFError, ValueError, TypeError):
+            return None
+        if version != FORMAT_VERSION or stored_stamp != stamp or set(packed) != set(cls.SECTIONS):
+            return None
+        table = cls(name, file, size)
+        table._packed = dict(packed)
+        return table
+
+
+def file_stamp(path: Path) -> tuple:
+    """What identifies one version of a file: absolute path, size and mtime (ns)."""
+    info = path.stat()
+    return (str(path), info.st_size, info.st_mtime_ns)
+
+
+def cache_path_for(path: Path, kind: str) -> Path:
+    from ..home import cache_dir
+
+    digest = hashlib.sha1(f"{kind}:{path}".encode()).hexdigest()[:20]
+    return cache_dir() / "lookup" / f"{kind}-{digest}.marshal"
+
+
+def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
+    """The table of file ``path``, from the cache when the file's size and mtime are unchanged.
+
+    ``build(path)`` reads the file when the cache is missing or stale; its result is stored by
+    writing a temporary file and renaming it over the old one (a cache needs no fsync: a lost or torn
+    cache file only costs the next run a rebuild).
+    """
+    path = path.resolve()
+    stamp = file_stamp(path)
+    cache = cache_path_for(path, kind)
+    try:
+        table = Table.loads(cache.read_bytes(), stamp)
+    except OSError:
+        table = None
+    if table is None:
+        table = build(path)
+        # Stored under the stamp taken before reading: if the file changed meanwhile, the next run
+        # sees a mismatch and reads it again rather than trusting a torn read.
+        _store(cache, table.dumps(stamp))
+    table.name = name
+    return table
+
+
+def _store(cache: Path, data: bytes) -> None:
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, cache)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass

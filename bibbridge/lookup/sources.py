@@ -1,0 +1,397 @@
+"""Where citation keys live: each source turns its entries into a :class:`~.index.Table`.
+
+- :class:`BibFile`: a .bib file (e.g. a Better BibTeX auto-export), read with the fast scanner of
+  :mod:`bibbridge.bib.reader`; its table is cached (see :func:`.index.cached_table`).
+- :class:`CslFile`: a CSL-JSON export (key: ``citation-key``, else ``id``); cached the same way.
+- :class:`LocalRegistry`: the keys bibbridge has given out (:class:`bibbridge.keys.KeyRegistry`).
+- :class:`ZoteroLibrary`: a Zotero library through the Web API, served from the incremental local index
+  (:func:`bibbridge.zotero.index.library_records`).
+- :class:`BetterBibTeX`: a running Zotero desktop with Better BibTeX, asked per query over JSON-RPC.
+
+A source that is configured but cannot be reached raises :class:`SourceUnavailable`; the lookup names
+it in a warning and answers from the others. A source that cannot be read (a missing or malformed file)
+raises :class:`bibbridge.errors.InputError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import BibbridgeError, InputError
+from ..text import normalise_arxiv_id
+from .detex import detex
+from .index import Record, Table, cached_table
+from .match import Query
+
+ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
+DEFAULT_BBT_URL = "http://localhost:23119/better-bibtex/json-rpc"
+BBT_TIMEOUT = 5.0
+
+_AND = re.compile(r"\s+and\s+")
+_YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_ARXIV_IN = re.compile(r"arxiv[:/.\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
+
+
+class SourceUnavailable(BibbridgeError):
+    """A configured source could not be reached (a warning for lookup, not an error)."""
+
+    exit_code = 1
+
+
+class Source:
+    """Base of all sources: a display ``name`` and :meth:`table`."""
+
+    name = "source"
+    #: True when :meth:`table` does not depend on the query (the table is then loaded once).
+    static = True
+
+    def table(self, query: Query | None = None) -> Table:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+def _year(text: str | None) -> str:
+    match = _YEAR_IN.search(text or "")
+    return match.group(1) if match else ""
+
+
+def _arxiv_in(*texts: str | None) -> str:
+    for text in texts:
+        if text:
+            match = _ARXIV_IN.search(text)
+            if match:
+                return normalise_arxiv_id(match.group(1)) or ""
+    return ""
+
+
+def _readable_file(path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    if not target.is_file():
+        reason = "is a directory" if target.is_dir() else "no such file"
+        raise InputError(f"cannot read: {reason}", file=str(path))
+    if not os.access(target, os.R_OK):
+        raise InputError("cannot read: permission denied", file=str(path))
+    return target
+
+
+# -- .bib --------------------------------------------------------------------------------------------
+#: The .bib fields key lookup reads (the fast reader skips all others, abstracts included).
+BIB_FIELDS = ("title", "author", "editor", "year", "date", "doi", "eprint", "eprinttype",
+              "archiveprefix", "url", "journal")
+
+
+def bib_authors(value: str) -> list[str]:
+    """BibTeX ``author`` value → names with LaTeX decoded (``M{\\"u}ller, Anna and others`` → …)."""
+    if not value:
+        return []
+    names = _AND.split(detex(value))
+    return [name for name in names if name and name != "others"]
+
+
+def bib_record(key: str, fields: dict[str, str], line: int | None) -> Record:
+    """One .bib entry (fields as the reader gives them, lower-case names) → a lookup record."""
+    eprint = fields.get("eprint", "")
+    kind = (fields.get("eprinttype") or fields.get("archiveprefix") or "").lower()
+    arxiv_id = ""
+    if eprint and (kind in ("arxiv", "") or not kind):
+        arxiv_id = normalise_arxiv_id(eprint) or ""
+    if not arxiv_id:
+        arxiv_id = _arxiv_in(fields.get("url"), fields.get("journal"))
+    authors = bib_authors(fields.get("author") or fields.get("editor") or "")
+    year = fields.get("year") or fields.get("date") or ""
+    if not (len(year) == 4 and year.isdigit()):
+        year = _year(year)
+    return (key, detex(fields.get("title", "")), authors, year, fields.get("doi", ""), arxiv_id, line)
+
+
+def bib_table(name: str, entries: list[Any]) -> Table:
+    """The table of scanned .bib entries (``key``, ``fields``, ``line`` each), built column by column:
+    LaTeX is decoded only where a value holds markup, and no per-entry record is made."""
+    fields = [entry.fields for entry in entries]
+    years = []
+    for f in fields:
+        year = f.get("year") or f.get("date") or ""
+        years.append(year if len(year) == 4 and year.isdigit() else _year(year))
+    arxiv_ids = []
+    for f in fields:
+        eprint = f.get("eprint")
+        kind = (f.get("eprinttype") or f.get("archiveprefix") or "arxiv").lower()
+        arxiv_id = (normalise_arxiv_id(eprint) or "") if eprint and kind == "arxiv" else ""
+        if not arxiv_id and ("url" in f or "journal" in f):
+            arxiv_id = _arxiv_in(f.get("url"), f.get("journal"))
+        arxiv_ids.append(arxiv_id)
+    return Table.from_columns(
+        name,
+        [entry.key for entry in entries],
+        [detex(f.get("title", "")) for f in fields],
+        [bib_authors(f.get("author") or f.get("editor") or "") for f in fields],
+        years,
+        [f.get("doi", "") for f in fields],
+        arxiv_ids,
+        [entry.line for entry in entries],
+        name,
+    )
+
+
+class BibFile(Source):
+    """A .bib file; its table is cached under ``$BIBBRIDGE_HOME`` until the file's size or mtime changes."""
+
+    def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
+        self.path = Path(path)
+        self.name = name or str(path)
+
+    def table(self, query: Query | None = None) -> Table:
+        return cached_table(_readable_file(self.path), "bib", self.name, self._build)
+
+    def _build(self, path: Path) -> Table:
+        from ..bib.reader import scan_bib
+
+        try:
+            entries = scan_bib(path, BIB_FIELDS)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=str(self.path)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", file=str(self.path)) from None
+        return bib_table(self.name, entries)
+
+
+# -- CSL-JSON ----------------------------------------------------------------------------------------
+def csl_name(person: dict[str, Any]) -> str:
+    if person.get("literal"):
+        return str(person["literal"])
+    family = " ".join(str(person.get(part) or "") for part in ("non-dropping-particle", "family")).strip()
+    given = str(person.get("given") or "").strip()
+    return f"{family}, {given}" if family and given else family or given
+
+
+def csl_year(item: dict[str, Any]) -> str:
+    issued = item.get("issued")
+    if isinstance(issued, dict):
+        parts = issued.get("date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            return _year(str(parts[0][0]))
+        return _year(str(issued.get("raw") or issued.get("literal") or ""))
+    return _year(str(issued or ""))
+
+
+def csl_key(item: dict[str, Any]) -> str:
+    """The citation key of a CSL item: ``citation-key`` (CSL 1.0.2), ``citekey`` (Better BibTeX), ``id``."""
+    for name in ("citation-key", "citekey", "id"):
+        value = item.get(name)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def csl_record(item: dict[str, Any]) -> Record | None:
+    """A CSL-JSON item → a lookup record (None for items without any key)."""
+    key = csl_key(item)
+    if not key:
+        return None
+    authors = [csl_name(p) for p in item.get("author") or item.get("editor") or [] if isinstance(p, dict)]
+    doi = str(item.get("DOI") or "")
+    arxiv_id = _arxiv_in(str(item.get("number") or ""), str(item.get("URL") or ""),
+                         str(item.get("archive_location") or ""), doi)
+    return (key, detex(str(item.get("title") or "")), [n for n in authors if n], csl_year(item), doi,
+            arxiv_id, None)
+
+
+class CslFile(Source):
+    """A CSL-JSON export (an array of items, as Zotero and Better BibTeX write it)."""
+
+    def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
+        self.path = Path(path)
+        self.name = name or str(path)
+
+    def table(self, query: Query | None = None) -> Table:
+        return cached_table(_readable_file(self.path), "csl", self.name, self._build)
+
+    def _build(self, path: Path) -> Table:
+        try:
+            data = json.loads(path.read_bytes())
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not CSL-JSON: {exc.msg}", file=str(self.path), line=exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc}", file=str(self.path)) from None
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]
+        if not isinstance(data, list):
+            raise InputError("not CSL-JSON: expected an array of items", file=str(self.path), line=1)
+        records = (csl_record(item) for item in data if isinstance(item, dict))
+        return Table.build(self.name, (r for r in records if r is not None), self.name)
+
+
+# -- the local registry ------------------------------------------------------------------------------
+class LocalRegistry(Source):
+    """The keys bibbridge itself has given out (``state.sqlite``); empty before the first ``bib``/``sync``."""
+
+    name = "local"
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+
+    def table(self, query: Query | None = None) -> Table:
+        from ..home import state_db_path
+
+        path = self.path or state_db_path()
+        if not path.exists():  # never create the state file just to look into it
+            return Table.build(self.name, ())
+        from ..keys import KeyRegistry
+
+        with KeyRegistry(path) as registry:
+            rows = list(registry.rows())
+        return Table.build(
+            self.name,
+            ((key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "", None)
+             for key, arxiv_id, doi, title, authors, year in rows),
+        )
+
+
+def _split_authors(authors: Any) -> list[str]:
+    if not authors:
+        return []
+    if isinstance(authors, str):
+        try:
+            decoded = json.loads(authors)
+        except ValueError:
+            return [a.strip() for a in re.split(r"\s+and\s+|;", authors) if a.strip()]
+        return [str(a) for a in decoded] if isinstance(decoded, list) else [str(decoded)]
+    return [str(a) for a in authors]
+
+
+# -- Zotero Web API ----------------------------------------------------------------------------------
+class ZoteroLibrary(Source):
+    """A Zotero library through the Web API, from the incremental local index (≤ 3 requests a refresh).
+
+    Keys come from the native ``citationKey`` field or a ``Citation Key: …`` line in Extra (items
+    without a key are not citable and are skipped). When the server cannot be reached, the index as
+    last refreshed answers and a warning says so.
+    """
+
+    def __init__(
+        self, library: str | None = None, api_url: str | None = None, api_key: str | None = None
+    ) -> None:
+        from ..zotero.client import ENV_LIBRARY, configured
+
+        # The same settings as `bibbridge sync`: argument, then $ZOTERO_LIBRARY, then the config file.
+        self.library = library or os.environ.get(ENV_LIBRARY) or configured("library") or ""
+        self.api_url = api_url
+        self.api_key = api_key
+        self.name = f"zotero {self.library}"
+        self.stale_warning: str | None = None
+
+    def table(self, query: Query | None = None) -> Table:
+        from ..zotero.client import parse_library
+        from ..zotero.index import library_records
+
+        parse_library(self.library)  # a missing or malformed library is a usage error, not a warning
+
+        try:
+            records = library_records(self.library, api_url=self.api_url, api_key=self.api_key, refresh=True)
+        except SourceUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
+            if not _is_unreachable(exc):
+                raise
+            try:
+                records = library_records(self.library, api_url=self.api_url, api_key=self.api_key,
+                                          refresh=False)
+            except Exception:  # noqa: BLE001
+                records = []
+            if not records:
+                raise SourceUnavailable(f"{self.name} is unreachable ({_reason(exc)})") from None
+            self.stale_warning = (f"{self.name} is unreachable ({_reason(exc)}); "
+                                  "answering from its local index as last refreshed")
+        return Table.build(self.name, _zotero_records(records))
+
+
+def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
+    for item in records:
+        key = item.get("citation_key") or ""
+        if not key or item.get("trashed"):
+            continue
+        authors = [_zotero_creator(c) for c in item.get("creators") or []]
+        yield (key, str(item.get("title") or ""), [a for a in authors if a], str(item.get("year") or ""),
+               str(item.get("doi") or ""), str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url")), None)
+
+
+def _zotero_creator(creator: Any) -> str:
+    if isinstance(creator, str):
+        return creator
+    if isinstance(creator, dict):
+        if creator.get("name"):
+            return str(creator["name"])
+        last, first = str(creator.get("lastName") or ""), str(creator.get("firstName") or "")
+        return f"{last}, {first}" if last and first else last or first
+    return ""
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """Connection failures and timeouts (httpx2's or the OS's), and errors the client marks as such."""
+    if isinstance(exc, OSError):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"TransportError", "ConnectError", "TimeoutException", "NetworkError", "ZoteroError"})
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+# -- Better BibTeX JSON-RPC --------------------------------------------------------------------------
+class BetterBibTeX(Source):
+    """A running Zotero with Better BibTeX: ``item.search`` over JSON-RPC 2.0, asked once per query.
+
+    Better BibTeX answers CSL-JSON items with ``citekey`` (and ``citation-key``) added; its search is
+    Zotero's own (all words must occur), so the query's content words are sent and the answers are
+    ranked by the same scoring as every other source. Errors come as HTTP 200 with an ``error`` member.
+    """
+
+    name = "bbt"
+    static = False
+
+    def __init__(self, url: str | None = None, timeout: float = BBT_TIMEOUT) -> None:
+        self.url = url or os.environ.get(ENV_BBT_URL) or DEFAULT_BBT_URL
+        self.timeout = timeout
+        self._calls = 0
+
+    def search(self, terms: str) -> list[dict[str, Any]]:
+        """The raw CSL-JSON items Better BibTeX finds for ``terms``."""
+        import httpx2
+
+        self._calls += 1
+        payload = {"jsonrpc": "2.0", "method": "item.search", "params": [terms], "id": self._calls}
+        try:
+            response = httpx2.post(self.url, json=payload, timeout=self.timeout,
+                                   headers={"Accept": "application/json"})
+        except httpx2.HTTPError as exc:
+            raise SourceUnavailable(f"Better BibTeX at {self.url} is unreachable ({_reason(exc)}); "
+                                    "is Zotero running?") from None
+        if response.status_code != 200:
+            raise SourceUnavailable(f"Better BibTeX at {self.url} answered HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise SourceUnavailable(f"Better BibTeX at {self.url} answered something that is not JSON") from None
+        if isinstance(answer, dict) and answer.get("error") is not None:
+            error = answer["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise SourceUnavailable(f"Better BibTeX at {self.url} answered an error: {message}")
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, list):
+            raise SourceUnavailable(f"Better BibTeX at {self.url} answered without a result list")
+        return [item for item in result if isinstance(item, dict)]
+
+    def table(self, query: Query | None = None) -> Table:
+        terms = query.terms if query is not None else ""
+        items = self.search(terms) if terms else []
+        records = (csl_record(item) for item in items)
+        return Table.build(self.name, (r for r in records if r is not None))

@@ -1,0 +1,411 @@
+"""The local index of one Zotero library: what it holds, kept up to date the way Zotero's own sync does.
+
+One SQLite file per library (``zotero-user-123.sqlite`` in the data directory) holds every top-level
+item's key, version, identities (arXiv id, DOI, folded title), title, creators, date, citation key,
+collections and trash flag, the collections, and the library version last seen.
+
+:meth:`LibraryIndex.refresh`:
+
+- first run: pages through the library once, 100 items per request (``/items/top?includeTrashed=1``);
+- later runs: ``/items/top?since=V&format=versions`` sent with ``If-Modified-Since-Version: V``: a 304
+  means nothing changed (one request, whatever the library size); otherwise only the keys whose
+  version differs from the index are fetched (``itemKey=``, 50 per request), then ``/deleted?since=V``
+  and the collections changed since V.
+
+Items bibbridge is about to create are written here first as *pending* rows (version 0) with their
+client-chosen keys, so an interrupted sync re-sends the same keys instead of making duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .client import MAX_BATCH, Library, ZoteroClient
+from .mapper import (
+    NON_REGULAR_TYPES,
+    creator_names,
+    item_arxiv_id,
+    item_citation_key,
+    item_doi,
+    item_identities,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS items (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    item_type TEXT,
+    title TEXT,
+    creators TEXT,
+    date TEXT,
+    citation_key TEXT,
+    arxiv_id TEXT,
+    doi TEXT,
+    url TEXT,
+    identities TEXT,
+    collections TEXT,
+    trashed INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS collections (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    parent TEXT,
+    trashed INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexedItem:
+    """One row of the index."""
+
+    key: str
+    version: int
+    item_type: str
+    title: str
+    creators: list[str]
+    date: str
+    citation_key: str | None
+    arxiv_id: str | None
+    doi: str | None
+    url: str | None
+    identities: set[str]
+    collections: list[str]
+    trashed: bool
+    pending: bool = False
+
+    @property
+    def year(self) -> str | None:
+        import re
+
+        m = re.search(r"\b(\d{4})\b", self.date or "")
+        return m.group(1) if m else None
+
+
+@dataclass
+class IndexedCollection:
+    key: str
+    version: int
+    name: str
+    parent: str | None
+    trashed: bool
+    pending: bool = False
+
+
+@dataclass
+class RefreshStats:
+    """What a refresh did: full read or incremental, items fetched, removed, unchanged library."""
+
+    full: bool = False
+    not_modified: bool = False
+    fetched: int = 0
+    removed: int = 0
+    requests: int = 0
+    version: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def index_path(library: Library) -> Path:
+    from ..home import data_dir
+
+    return data_dir() / f"zotero-{library.type}-{library.id}.sqlite"
+
+
+def _chunks(seq: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def item_row(obj: dict[str, Any], pending: bool = False) -> tuple[Any, ...] | None:
+    """An API item object (``{"key", "version", "data"}``) or bare data → a row; None for notes etc."""
+    data = obj.get("data", obj)
+    item_type = data.get("itemType") or ""
+    if item_type in NON_REGULAR_TYPES:
+        return None
+    key = obj.get("key") or data.get("key")
+    version = obj.get("version", data.get("version", 0))
+    return (
+        key,
+        int(version or 0),
+        item_type,
+        data.get("title") or "",
+        json.dumps(creator_names(data), ensure_ascii=False),
+        data.get("date") or "",
+        item_citation_key(data),
+        item_arxiv_id(data),
+        item_doi(data),
+        data.get("url") or None,
+        json.dumps(sorted(item_identities(data)), ensure_ascii=False),
+        json.dumps(list(data.get("collections") or [])),
+        1 if data.get("deleted") else 0,
+        1 if pending else 0,
+    )
+
+
+class LibraryIndex:
+    """The local index of one library; use as a context manager (commits and closes on exit)."""
+
+    def __init__(self, library: Library, path: str | Path | None = None, api_url: str | None = None) -> None:
+        import sqlite3
+
+        self.library = library
+        self.path = Path(path) if path else index_path(library)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        # An index made against another server is of no use for this one: start over.
+        if api_url is not None:
+            seen = self._meta("api_url")
+            if seen is not None and seen != api_url:
+                self.reset()
+            self._set_meta("api_url", api_url)
+            self.db.commit()
+
+    # -- housekeeping -------------------------------------------------------------------------------
+    def __enter__(self) -> LibraryIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    def _meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, name: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, str(value)))
+
+    def reset(self) -> None:
+        self.db.execute("DELETE FROM items")
+        self.db.execute("DELETE FROM collections")
+        self.db.execute("DELETE FROM meta WHERE name IN ('version', 'complete')")
+        self.db.commit()
+
+    @property
+    def version(self) -> int | None:
+        """The library version the index reflects, or None before the first complete read."""
+        if self._meta("complete") != "1":
+            return None
+        value = self._meta("version")
+        return int(value) if value is not None else None
+
+    # -- items ----------------------------------------------------------------------------------------
+    def upsert_items(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> int:
+        rows = [row for obj in objects if (row := item_row(obj, pending)) is not None]
+        self.db.executemany(
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        return len(rows)
+
+    def add_pending(self, objects: list[dict[str, Any]]) -> None:
+        """Record items about to be created (keys chosen, version 0) and commit, before sending them."""
+        self.upsert_items(({"key": o["key"], "version": 0, "data": o} for o in objects), pending=True)
+        self.db.commit()
+
+    def set_item_state(self, key: str, version: int | None, collections: list[str] | None = None) -> None:
+        if collections is not None:
+            self.db.execute("UPDATE items SET collections = ? WHERE key = ?", (json.dumps(collections), key))
+        if version is not None:
+            self.db.execute("UPDATE items SET version = ? WHERE key = ?", (version, key))
+
+    def remove_items(self, keys: Iterable[str]) -> int:
+        keys = list(keys)
+        self.db.executemany("DELETE FROM items WHERE key = ?", [(k,) for k in keys])
+        return len(keys)
+
+    def item_versions(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT key, version FROM items"))
+
+    def items(self) -> list[IndexedItem]:
+        out = []
+        for row in self.db.execute(
+            "SELECT key, version, item_type, title, creators, date, citation_key, arxiv_id, doi, url, "
+            "identities, collections, trashed, pending FROM items"
+        ):
+            out.append(
+                IndexedItem(
+                    key=row[0],
+                    version=row[1],
+                    item_type=row[2],
+                    title=row[3],
+                    creators=json.loads(row[4] or "[]"),
+                    date=row[5],
+                    citation_key=row[6],
+                    arxiv_id=row[7],
+                    doi=row[8],
+                    url=row[9],
+                    identities=set(json.loads(row[10] or "[]")),
+                    collections=json.loads(row[11] or "[]"),
+                    trashed=bool(row[12]),
+                    pending=bool(row[13]),
+                )
+            )
+        return out
+
+    def item(self, key: str) -> IndexedItem | None:
+        return next((i for i in self.items() if i.key == key), None)
+
+    # -- collections -----------------------------------------------------------------------------------
+    def upsert_collections(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> None:
+        rows = []
+        for obj in objects:
+            data = obj.get("data", obj)
+            rows.append(
+                (
+                    obj.get("key") or data.get("key"),
+                    int(obj.get("version", data.get("version", 0)) or 0),
+                    data.get("name") or "",
+                    data.get("parentCollection") or None,
+                    1 if data.get("deleted") else 0,
+                    1 if pending else 0,
+                )
+            )
+        self.db.executemany("INSERT OR REPLACE INTO collections VALUES (?, ?, ?, ?, ?, ?)", rows)
+        if pending:
+            self.db.commit()
+
+    def remove_collections(self, keys: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM collections WHERE key = ?", [(k,) for k in keys])
+
+    def collections(self) -> list[IndexedCollection]:
+        return [
+            IndexedCollection(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]))
+            for r in self.db.execute("SELECT key, version, name, parent, trashed, pending FROM collections")
+        ]
+
+    # -- refresh --------------------------------------------------------------------------------------
+    def refresh(self, client: ZoteroClient, progress: Progress | None = None) -> RefreshStats:
+        """Bring the index up to date with the server (see the module docstring)."""
+        before = client.requests
+        since = self.version
+        stats = self._full_read(client, progress) if since is None else self._incremental(client, since)
+        self.db.commit()
+        stats.requests = client.requests - before
+        stats.version = self.version or 0
+        return stats
+
+    def _full_read(self, client: ZoteroClient, progress: Progress | None) -> RefreshStats:
+        stats = RefreshStats(full=True)
+        # keep pending rows (keys we may have sent before an interruption); drop everything else
+        self.db.execute("DELETE FROM items WHERE pending = 0")
+        self.db.execute("DELETE FROM collections WHERE pending = 0")
+        start, total, first_version, last_version = 0, 0, None, 0
+        while True:
+            page, total, last_version = client.items_page(start)
+            if first_version is None:
+                first_version = last_version
+            stats.fetched += self.upsert_items(page)
+            start += len(page)
+            if progress:
+                progress("reading library", min(start, total), total)
+            if not page or start >= total:
+                break
+        version = first_version or 0
+        if last_version != version:
+            # The library changed while we paged: offsets may have shifted. Reconcile against the
+            # complete key → version list (one unpaged request) and fetch what differs.
+            version = self._reconcile(client, stats)
+        self._read_collections(client, since=None)
+        self._set_meta("version", version)
+        self._set_meta("complete", 1)
+        return stats
+
+    def _reconcile(self, client: ZoteroClient, stats: RefreshStats) -> int:
+        versions, version = client.all_item_versions()
+        known = self.item_versions()
+        pending = {i.key for i in self.items() if i.pending}
+        gone = [k for k in known if k not in versions and k not in pending]
+        stats.removed += self.remove_items(gone)
+        self._fetch(client, [k for k, v in versions.items() if known.get(k) != v], stats)
+        return version
+
+    def _fetch(self, client: ZoteroClient, keys: list[str], stats: RefreshStats) -> None:
+        for batch in _chunks(keys, MAX_BATCH):
+            stats.fetched += self.upsert_items(client.items_by_key(batch))
+
+    def _read_collections(self, client: ZoteroClient, since: int | None) -> None:
+        start = 0
+        while True:
+            page, total = client.collections_page(start, since=since)
+            self.upsert_collections(page)
+            start += len(page)
+            if not page or start >= total:
+                break
+
+    def _incremental(self, client: ZoteroClient, since: int) -> RefreshStats:
+        stats = RefreshStats()
+        changed, version = client.item_versions_since(since)
+        if changed is None:
+            stats.not_modified = True
+            return stats
+        known = self.item_versions()
+        # only what we do not already hold at that version (our own writes are recorded already)
+        self._fetch(client, [k for k, v in changed.items() if known.get(k) != v], stats)
+        deleted = client.deleted_since(since)
+        stats.removed += self.remove_items(deleted.get("items") or [])
+        self.remove_collections(deleted.get("collections") or [])
+        self._read_collections(client, since=since)
+        self._set_meta("version", version)
+        return stats
+
+    # -- for key lookup ---------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        """Every item already on the server, as plain dicts (see :func:`library_records`)."""
+        return [
+            {
+                "key": item.citation_key,
+                "citation_key": item.citation_key,
+                "title": item.title,
+                "creators": item.creators,
+                "year": item.year,
+                "doi": item.doi,
+                "arxiv_id": item.arxiv_id,
+                "url": item.url,
+                "item_key": item.key,
+                "trashed": item.trashed,
+            }
+            for item in self.items()
+            if not item.pending
+        ]
+
+
+def library_records(
+    library: str,
+    api_url: str | None = None,
+    api_key: str | None = None,
+    refresh: bool = True,
+) -> list[dict[str, Any]]:
+    """The items of a Zotero library as dicts, for key lookup.
+
+    Each dict: ``key`` / ``citation_key`` (native field or ``Citation Key:`` in Extra; None when the
+    item has none), ``title``, ``creators`` (display names), ``year``, ``doi``, ``arxiv_id``, ``url``,
+    ``item_key`` and ``trashed``. With ``refresh`` (default) the local index is brought up to date first
+    (one request when nothing changed; needs the API key); without it the index is read as it is.
+    """
+    import os
+
+    from .client import ENV_API_URL, ZoteroClient, configured, parse_library, resolve_api_key
+
+    lib = parse_library(library)
+    url = api_url or os.environ.get(ENV_API_URL) or configured("api_url")
+    with LibraryIndex(lib, api_url=url or "https://api.zotero.org") as index:
+        if refresh:
+            with ZoteroClient(lib, resolve_api_key(api_key), api_url=url) as client:
+                index.refresh(client)
+        return index.records()

@@ -1,0 +1,525 @@
+"""Put papers into a Zotero collection: never twice, safe to re-run and to interrupt.
+
+The steps of :func:`sync`:
+
+1. refresh the local index of the library (incremental; one request when nothing changed);
+2. plan: each paper is matched against the library by arXiv id (archiveID, Extra, URL, arXiv DOI), DOI
+   or folded title, trashed items included. A match is not created again; if it is not in the target
+   collection it is added to it (PATCH of its full collection list, with its current version);
+3. the collection path (``Reading/HF Daily``) is found or created level by level (client-chosen keys,
+   ``version: 0``, so a retried create cannot make a second collection);
+4. new items get client-chosen keys with ``version: 0``, written to the index *before* they are sent,
+   in batches of at most 50 with ``If-Unmodified-Since-Version``. A lost answer followed by a retry gives
+   a whole-request 412 (the library moved: refresh, the items are there) or a per-object 412 (the key
+   exists: fetched and counted as done). A killed run leaves pending keys that the next run re-sends.
+5. a final incremental refresh records the new library version (our own writes are not fetched again).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from ..errors import UsageError
+from ..model import Paper, dedupe
+from .client import (
+    DEFAULT_API_URL,
+    ENV_API_URL,
+    ENV_LIBRARY,
+    MAX_BATCH,
+    Library,
+    PreconditionFailed,
+    ZoteroClient,
+    ZoteroError,
+    configured,
+    parse_library,
+    resolve_api_key,
+)
+from .index import IndexedCollection, IndexedItem, LibraryIndex
+from .mapper import paper_identities, paper_to_item
+
+KEY_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
+MAX_ROUNDS = 6  # whole-request 412s answered by refresh-and-retry before giving up
+
+#: progress(stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+class SyncedPaper(NamedTuple):
+    paper: Paper
+    item_key: str | None
+    citation_key: str | None
+
+
+class FailedPaper(NamedTuple):
+    paper: Paper
+    code: int
+    message: str
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, with ``dry_run``, would do).
+
+    ``already_present`` lists every paper the library held before (trashed items included);
+    ``added_to_collection`` is the part of those that was added to the target collection;
+    ``in_trash`` the part that sits in the library's trash (added to the collection, not restored).
+    """
+
+    library: str
+    collection: str
+    dry_run: bool = False
+    created: list[SyncedPaper] = field(default_factory=list)
+    already_present: list[SyncedPaper] = field(default_factory=list)
+    added_to_collection: list[SyncedPaper] = field(default_factory=list)
+    in_trash: list[SyncedPaper] = field(default_factory=list)
+    failed: list[FailedPaper] = field(default_factory=list)
+    collection_key: str | None = None
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        def entry(s: SyncedPaper) -> dict[str, Any]:
+            return {
+                "title": s.paper.title,
+                "arxiv_id": s.paper.arxiv_id,
+                "item_key": s.item_key,
+                "citation_key": s.citation_key,
+            }
+
+        return {
+            "library": self.library,
+            "collection": self.collection,
+            "collection_key": self.collection_key,
+            "dry_run": self.dry_run,
+            "created": [entry(s) for s in self.created],
+            "already_present": [entry(s) for s in self.already_present],
+            "added_to_collection": [entry(s) for s in self.added_to_collection],
+            "in_trash": [entry(s) for s in self.in_trash],
+            "failed": [
+                {
+                    "title": f.paper.title,
+                    "arxiv_id": f.paper.arxiv_id,
+                    "code": f.code,
+                    "message": f.message,
+                    "source": f.paper.source,
+                }
+                for f in self.failed
+            ],
+            "requests": self.requests,
+        }
+
+
+def new_key() -> str:
+    """A Zotero object key chosen by the client (8 characters of Zotero's alphabet)."""
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))
+
+
+def collection_path(text: str | None) -> list[str]:
+    """``"Reading/HF Daily"`` → ``["Reading", "HF Daily"]``; UsageError for an empty path or level."""
+    if not text or not text.strip():
+        raise UsageError('no collection: pass --collection "Parent/Child" (created when missing)')
+    parts = [p.strip() for p in text.strip().strip("/").split("/")]
+    if any(not p for p in parts):
+        raise UsageError(f"bad collection path {text!r}: empty level between slashes")
+    return parts
+
+
+# -- matching -------------------------------------------------------------------------------------
+
+
+class LibraryMatcher:
+    """Finds the library item that is a given paper (arXiv id, then DOI, then folded title)."""
+
+    def __init__(self, items: Iterable[IndexedItem]) -> None:
+        self.by_identity: dict[str, list[IndexedItem]] = {}
+        for item in items:
+            for ident in item.identities:
+                self.by_identity.setdefault(ident, []).append(item)
+
+    def match(self, paper: Paper, collection_key: str | None = None) -> IndexedItem | None:
+        idents = paper_identities(paper)
+        ordered = sorted(idents, key=lambda i: ("arxiv:", "doi:", "title:").index(i.split(":", 1)[0] + ":"))
+        for ident in ordered:
+            candidates = [
+                item
+                for item in self.by_identity.get(ident, [])
+                # same title but two different arXiv papers: not the same paper
+                if not (
+                    ident.startswith("title:")
+                    and paper.arxiv_id
+                    and item.arxiv_id not in (None, paper.arxiv_id)
+                )
+            ]
+            if candidates:
+                # prefer what the server holds, outside the trash, already in the collection
+                return min(
+                    candidates,
+                    key=lambda i: (i.pending, i.trashed, collection_key not in i.collections, i.key),
+                )
+        return None
+
+
+# -- the sync -------------------------------------------------------------------------------------
+
+
+class _Sync:
+    def __init__(
+        self,
+        papers: list[Paper],
+        client: ZoteroClient,
+        index: LibraryIndex,
+        path: list[str],
+        report: SyncReport,
+        registry: Any,
+        formula: str | None,
+        progress: Progress | None,
+    ) -> None:
+        self.papers = papers
+        self.client = client
+        self.index = index
+        self.path = path
+        self.report = report
+        self.registry = registry
+        self.formula = formula
+        self.progress = progress
+        self.version: int | None = None  # the library version to send as a write precondition
+        self.created: dict[str, SyncedPaper] = {}  # paper identity → created this run
+        self.added: dict[str, SyncedPaper] = {}  # paper identity → added to the collection this run
+        self.failed: dict[str, FailedPaper] = {}
+        self.wrote = False
+
+    # -- collections --------------------------------------------------------------------------------
+    def find_collection(self, dry_run: bool) -> str | None:
+        """The key of the target collection, creating missing levels (None in a dry run if missing)."""
+        parent: str | None = None
+        for name in self.path:
+            existing = self._child(parent, name)
+            if existing is None or existing.pending:
+                if dry_run:
+                    return None
+                if existing is None:
+                    existing = self._create_collection(parent, name)
+                else:  # made by an interrupted run and maybe never sent: send the same key again
+                    existing = self._send_collection(
+                        {
+                            "key": existing.key,
+                            "version": 0,
+                            "name": existing.name,
+                            "parentCollection": parent or False,
+                        }
+                    )
+            parent = existing.key
+        return parent
+
+    def _child(self, parent: str | None, name: str) -> IndexedCollection | None:
+        live = [c for c in self.index.collections() if c.parent == parent and not c.trashed]
+        for same in (lambda c: c.name == name, lambda c: c.name.casefold() == name.casefold()):
+            found = sorted((c for c in live if same(c)), key=lambda c: (c.pending, c.key))
+            if found:
+                return found[0]
+        return None
+
+    def _create_collection(self, parent: str | None, name: str) -> IndexedCollection:
+        obj = {"key": new_key(), "version": 0, "name": name, "parentCollection": parent or False}
+        self.index.upsert_collections([obj], pending=True)  # stored before sending: a retry reuses it
+        return self._send_collection(obj)
+
+    def _send_collection(self, obj: dict[str, Any]) -> IndexedCollection:
+        result = self.client.create_collections([obj], self.version)
+        self.wrote = True
+        self._advance(result.version)
+        if 0 in result.successful:
+            self.index.upsert_collections([result.successful[0]])
+        elif 0 in result.failed and result.failed[0][0] != 412:
+            code, message = result.failed[0]
+            self.index.remove_collections([obj["key"]])
+            raise ZoteroError(
+                f"cannot create collection {obj['name']!r} in {self.client.library}: {code} {message}"
+            )
+        else:  # 412 "exists" after a lost answer, or unchanged: it is there
+            self.index.upsert_collections([{**obj, "version": result.version or 0}])
+        self.index.db.commit()
+        return IndexedCollection(obj["key"], 0, obj["name"], obj["parentCollection"] or None, False)
+
+    def _advance(self, version: int | None) -> None:
+        if version is not None:
+            self.version = version
+
+    # -- one round ------------------------------------------------------------------------------------
+    def plan(
+        self, collection_key: str | None
+    ) -> tuple[list[tuple[Paper, IndexedItem]], list[tuple[Paper, IndexedItem | None]]]:
+        """(present: each paper with its library item; to create: each paper with the pending item
+        an interrupted run made for it, whose key is sent again, or None)."""
+        matcher = LibraryMatcher(self.index.items())
+        present: list[tuple[Paper, IndexedItem]] = []
+        to_create: list[tuple[Paper, IndexedItem | None]] = []
+        for paper in self.papers:
+            if paper.identity in self.failed:
+                continue
+            item = matcher.match(paper, collection_key)
+            if item is None or item.pending:
+                to_create.append((paper, item))
+            else:
+                present.append((paper, item))
+        return present, to_create
+
+    def run_round(self) -> None:
+        self.version = self.index.version
+        collection = self.find_collection(dry_run=False)
+        assert collection is not None
+        self.report.collection_key = collection
+        present, to_create = self.plan(collection)
+        work = len(present) + len(to_create)
+        done = 0
+        for paper, item in present:
+            if collection not in item.collections and paper.identity not in self.added:
+                self._add_to_collection(paper, item, collection)
+            done += 1
+            if self.progress and work:
+                self.progress("adding to collection", done, work)
+        keys = self._citation_keys(present, [p for p, _ in to_create])
+        used: set[str] = set()
+        for start in range(0, len(to_create), MAX_BATCH):
+            batch = to_create[start : start + MAX_BATCH]
+            self._create_batch(batch, keys, used, collection)
+            done += len(batch)
+            if self.progress and work:
+                self.progress("creating items", done, work)
+
+    def _citation_keys(self, present: list[tuple[Paper, IndexedItem]], papers: list[Paper]) -> dict[str, str]:
+        """Keys from the registry (the ones the .bib gets). A key an existing item already carries is
+        adopted by the registry; new keys avoid every key in the library, as Better BibTeX does."""
+        if self.registry is None:
+            return {}
+        for paper, item in present:
+            if item.citation_key and self.registry.find(paper) is None:
+                self.registry.record(paper, item.citation_key)
+        if not papers:
+            return {}
+        taken = {i.citation_key for i in self.index.items() if i.citation_key}
+        return dict(self.registry.assign(papers, formula=self.formula, taken=taken))
+
+    def _add_to_collection(self, paper: Paper, item: IndexedItem, collection: str) -> None:
+        for _ in range(3):
+            collections = [*item.collections, collection]
+            try:
+                version = self.client.set_collections(item.key, item.version, collections)
+            except PreconditionFailed:
+                # the item changed since we read it: read it again and retry with its new version
+                fresh = self.client.items_by_key([item.key])
+                if not fresh:
+                    self.failed[paper.identity] = FailedPaper(paper, 404, "the item was deleted meanwhile")
+                    return
+                self.index.upsert_items(fresh)
+                self.index.db.commit()
+                item = self.index.item(item.key) or item
+                if collection in item.collections:
+                    break
+                continue
+            except ZoteroError as exc:
+                self.failed[paper.identity] = FailedPaper(paper, 0, exc.message)
+                return
+            self.wrote = True
+            self.index.set_item_state(item.key, version, collections)
+            self.index.db.commit()
+            break
+        else:
+            self.failed[paper.identity] = FailedPaper(paper, 412, "the item kept changing while we added it")
+            return
+        self.added[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+
+    def _create_batch(
+        self,
+        planned: list[tuple[Paper, IndexedItem | None]],
+        keys: dict[str, str],
+        used: set[str],
+        collection: str,
+    ) -> None:
+        batch = [paper for paper, _ in planned]
+        objects = []
+        for paper, pending in planned:
+            obj = paper_to_item(paper, keys.get(paper.identity), [collection])
+            obj["key"] = pending.key if pending is not None and pending.key not in used else new_key()
+            obj["version"] = 0
+            used.add(obj["key"])
+            objects.append(obj)
+        self.index.add_pending(objects)  # durable before the request: a re-run re-sends these keys
+        try:
+            result = self.client.create_items(objects, self.version)
+        except PreconditionFailed:
+            raise
+        except ZoteroError as exc:
+            for paper in batch:
+                self.failed[paper.identity] = FailedPaper(paper, 0, exc.message)
+            if "still failing" in exc.message:
+                raise _GiveUp() from None
+            return
+        self.wrote = True
+        self._advance(result.version)
+        verify: dict[str, Paper] = {}
+        for n, (paper, obj) in enumerate(zip(batch, objects, strict=True)):
+            if n in result.successful:
+                created = result.successful[n]
+                if "data" not in created:  # a server that answers with keys only
+                    verify[obj["key"]] = paper
+                    continue
+                self.index.upsert_items([created])
+                self.created[paper.identity] = SyncedPaper(paper, obj["key"], obj.get("citationKey"))
+            elif n in result.unchanged or (n in result.failed and result.failed[n][0] == 412):
+                verify[obj["key"]] = paper  # "already exists": a lost answer to an earlier try
+            else:
+                code, message = result.failed.get(n, (0, "no result for this item in the server's answer"))
+                self.index.remove_items([obj["key"]])
+                self.failed[paper.identity] = FailedPaper(paper, code, message)
+        self.index.db.commit()
+        if verify:
+            found = {o["key"]: o for o in self.client.items_by_key(list(verify))}
+            self.index.upsert_items(found.values())
+            self.index.db.commit()
+            for key, paper in verify.items():
+                if key in found:
+                    citation_key = found[key].get("data", {}).get("citationKey") or None
+                    self.created[paper.identity] = SyncedPaper(paper, key, citation_key)
+                else:
+                    self.failed[paper.identity] = FailedPaper(
+                        paper, 412, "the server refused the key and has no such item"
+                    )
+
+
+class _GiveUp(Exception):
+    """The server keeps failing: stop writing, report what is left as failed."""
+
+
+def _settings(library: str | Library | None, api_url: str | None) -> tuple[Library, str]:
+    lib = (
+        library
+        if isinstance(library, Library)
+        else parse_library(library or os.environ.get(ENV_LIBRARY) or configured("library"))
+    )
+    url = (api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_API_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"bad Zotero API URL {url!r}: expected http(s)://host[:port]")
+    return lib, url
+
+
+def sync(
+    papers: Iterable[Paper],
+    library: str | Library | None = None,
+    collection: str | None = None,
+    api_key: str | None = None,
+    api_url: str | None = None,
+    dry_run: bool = False,
+    formula: str | None = None,
+    progress: Progress | None = None,
+    registry: Any = None,
+) -> SyncReport:
+    """Put ``papers`` into ``collection`` of a Zotero library; the Python twin of ``bibbridge sync``.
+
+    Args:
+        papers: the papers (duplicates are merged first).
+        library: ``user:<id>`` / ``group:<id>`` (default ``$ZOTERO_LIBRARY`` or the config file).
+        collection: collection path, levels separated by ``/``; missing levels are created
+            (default: ``[zotero] collection`` in the config file).
+        api_key: the API key (default ``$ZOTERO_API_KEY`` or the config file). Never printed.
+        api_url: server base URL (default ``$ZOTERO_API_URL``, the config file, or api.zotero.org).
+        dry_run: plan only: read the library, write nothing (no items, no keys given out).
+        formula: citation-key formula for new keys (default: the registry's).
+        progress: ``progress(stage, done, total)`` callback.
+        registry: a :class:`bibbridge.keys.KeyRegistry` (default: the one in ``$BIBBRIDGE_HOME``).
+
+    Returns:
+        A :class:`SyncReport`. Raises :class:`bibbridge.errors.AuthError` (bad or read-only key),
+        :class:`bibbridge.errors.UsageError` (bad library or collection) or
+        :class:`bibbridge.zotero.client.ZoteroError` (server unreachable or failing).
+    """
+    papers = dedupe(list(papers))
+    lib, url = _settings(library, api_url)
+    path = collection_path(collection or configured("collection"))
+    key = resolve_api_key(api_key)
+    report = SyncReport(library=str(lib), collection="/".join(path), dry_run=dry_run)
+    own_registry = None
+    if registry is None and not dry_run:
+        from ..keys import KeyRegistry
+
+        registry = own_registry = KeyRegistry()
+    try:
+        with ZoteroClient(lib, key, api_url=url) as client, LibraryIndex(lib, api_url=url) as index:
+            index.refresh(client, progress)
+            state = _Sync(papers, client, index, path, report, registry, formula, progress)
+            if dry_run:
+                _dry_run(state, report)
+            else:
+                _write(state, client, index, progress)
+                _fill_report(state, report)
+            report.requests = client.requests
+    finally:
+        if own_registry is not None:
+            own_registry.close()
+    return report
+
+
+def _write(state: _Sync, client: ZoteroClient, index: LibraryIndex, progress: Progress | None) -> None:
+    for _ in range(MAX_ROUNDS):
+        try:
+            state.run_round()
+            break
+        except PreconditionFailed:
+            index.refresh(client)  # someone (or our own lost write) moved the library: look again
+        except _GiveUp:
+            break
+    else:
+        raise ZoteroError(f"{client.library} kept changing during the sync; nothing is lost, run it again")
+    if state.wrote:
+        index.refresh(client)  # record the new library version (our own writes are not read again)
+
+
+def _fill_report(state: _Sync, report: SyncReport) -> None:
+    present, _ = state.plan(report.collection_key)
+    by_identity = {p.identity: item for p, item in present}
+    for paper in state.papers:
+        ident = paper.identity
+        if ident in state.created:
+            report.created.append(state.created[ident])
+        elif ident in state.failed:
+            report.failed.append(state.failed[ident])
+        elif ident in by_identity:
+            item = by_identity[ident]
+            entry = SyncedPaper(paper, item.key, item.citation_key)
+            report.already_present.append(entry)
+            if ident in state.added:
+                report.added_to_collection.append(entry)
+            if item.trashed:
+                report.in_trash.append(entry)
+        else:
+            report.failed.append(FailedPaper(paper, 0, "not written: the server kept failing"))
+
+
+def _dry_run(state: _Sync, report: SyncReport) -> None:
+    collection = state.find_collection(dry_run=True)
+    report.collection_key = collection
+    present, to_create = state.plan(collection)
+    registry_keys: dict[str, str | None] = {}
+    from ..home import state_db_path
+
+    if state_db_path().exists():  # keys already given out; a dry run gives out none
+        from ..keys import KeyRegistry
+
+        with KeyRegistry() as registry:
+            registry_keys = {p.identity: registry.find(p) for p, _ in to_create}
+    for paper, _ in to_create:
+        report.created.append(SyncedPaper(paper, None, registry_keys.get(paper.identity)))
+    for paper, item in present:
+        entry = SyncedPaper(paper, item.key, item.citation_key)
+        report.already_present.append(entry)
+        if collection is None or collection not in item.collections:
+            report.added_to_collection.append(entry)
+        if item.trashed:
+            report.in_trash.append(entry)

@@ -1,0 +1,472 @@
+"""`bibbridge sync`: the real command, through pyzotero over HTTP, against a local Zotero API server.
+
+Every test ends by checking the invariant users care about: each paper is in the library exactly
+once, in the target collection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import bibbridge
+from bibbridge.cli import cli
+from bibbridge.keys import KeyRegistry
+from bibbridge.readers import read_digests
+from bibbridge.text import normalise_title
+from bibbridge.zotero.index import library_records
+from tests.conftest import AS_OF, REAL_DIGESTS, ROOT, digest_path
+from tests.support.zotero_server import ZoteroServer
+
+D0, D1, D4 = sorted(REAL_DIGESTS)  # 30, 74 and 233 papers
+COLLECTION = "Reading/HF Daily"
+
+
+@pytest.fixture
+def server():
+    with ZoteroServer(group_ids=(777,)) as srv:
+        yield srv
+        assert srv.errors == []
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("BIBBRIDGE_RETRY_BASE", "0.01")
+
+
+def sync(server, *files, args=(), library=None, env=None, collection=COLLECTION):
+    """Run `bibbridge sync` in-process (real CLI, real HTTP); returns the click Result."""
+    argv = ["sync", *map(str, files), "--as-of", AS_OF, "--api-url", server.url]
+    argv += ["--library", library or f"user:{server.user_id}"]
+    if collection:
+        argv += ["--collection", collection]
+    environment = {"ZOTERO_API_KEY": server.api_key, **(env or {})}
+    return CliRunner().invoke(cli, [*argv, *args], env=environment, catch_exceptions=False)
+
+
+def papers_of(*names):
+    return bibbridge.dedupe(read_digests([digest_path(n) for n in names], as_of=AS_OF).papers)
+
+
+def collection_key(server, path=COLLECTION, library=None):
+    keys = [
+        c["key"] for c in server.collections(library) if server.collection_path(c["key"], library) == path
+    ]
+    assert len(keys) == 1, f"{path!r} exists {len(keys)} times"
+    return keys[0]
+
+
+def assert_each_once_in_collection(server, papers, path=COLLECTION, library=None):
+    """Each paper is exactly one item of the library, and that item is in the collection."""
+    target = collection_key(server, path, library)
+    items = [i for i in server.items(library) if i["itemType"] not in ("note", "attachment")]
+    by_title: dict[str, list[dict]] = {}
+    for item in items:
+        by_title.setdefault(normalise_title(item["title"]), []).append(item)
+    for paper in papers:
+        found = by_title.get(paper.title_key, [])
+        assert len(found) == 1, f"{paper.title!r} is in the library {len(found)} times"
+        assert target in found[0]["collections"], f"{paper.title!r} is not in {path}"
+
+
+def writes(server):
+    return [r for r in server.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+def hf_daily_json(tmp_path: Path, entries: list[tuple[str, str]]) -> Path:
+    """A Hugging Face /api/daily_papers answer with arXiv ids and authors (the real digests have none)."""
+    data = [
+        {
+            "paper": {
+                "id": arxiv_id,
+                "title": title,
+                "summary": f"Abstract of {title}.",
+                "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}],
+                "publishedAt": "2026-01-06T00:00:00.000Z",
+            }
+        }
+        for arxiv_id, title in entries
+    ]
+    path = tmp_path / "daily_papers.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+# -- first and second syncs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [D0, D1, D4])
+def test_first_sync_puts_every_paper_of_a_real_digest_into_the_collection(server, name):
+    result = sync(server, digest_path(name))
+    assert result.exit_code == 0, result.stderr
+    count = REAL_DIGESTS[name]
+    assert f"{count} created" in result.stderr
+    papers = papers_of(name)
+    assert len(server.items()) == count
+    assert_each_once_in_collection(server, papers)
+    # the item carries the key the registry gave (the one the .bib gets)
+    with KeyRegistry() as registry:
+        keys = {normalise_title(i["title"]): i["citationKey"] for i in server.items()}
+        assert all(keys[p.title_key] == registry.find(p) for p in papers)
+    # batches of at most 50, one page to read an empty library
+    creates = [r for r in writes(server) if r.path.endswith("/items")]
+    assert len(creates) == -(-count // 50)
+    assert all("If-Unmodified-Since-Version" in r.headers for r in creates)
+
+
+def test_second_sync_creates_nothing_and_makes_at_most_three_requests(server):
+    assert sync(server, digest_path(D4)).exit_code == 0
+    server.reset_requests()
+    result = sync(server, digest_path(D4), args=["--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["created"] == [] and len(report["already_present"]) == 233
+    assert report["added_to_collection"] == []
+    assert len(server.requests) <= 3 and report["requests"] == len(server.requests)
+    assert writes(server) == []
+    assert len(server.items()) == 233
+
+
+def test_a_later_sync_reads_only_what_changed(server):
+    assert sync(server, digest_path(D1)).exit_code == 0
+    first_key = server.items()[0]["key"]
+    server.add_items([{"itemType": "book", "title": f"Desk book {n}"} for n in range(120)])
+    server.delete_item(first_key)  # emptied from the trash in Zotero desktop: synced again
+    server.reset_requests()
+    result = sync(server, digest_path(D1))
+    assert result.exit_code == 0, result.stderr
+    assert "1 created" in result.stderr
+    reads = [r for r in server.requests if r.method == "GET"]
+    fetched = [r for r in reads if "itemKey" in r.query]
+    assert len(fetched) == 3  # 120 new keys, 50 per request; nothing re-read in full
+    assert not any(r.path.endswith("/items/top") and r.query.get("format") != "versions" for r in reads)
+    assert_each_once_in_collection(server, papers_of(D1))
+
+
+def test_two_digests_sharing_papers(server):
+    shared = {p.identity for p in papers_of(D0)} & {p.identity for p in papers_of(D1)}
+    assert len(shared) == 5
+    assert sync(server, digest_path(D0)).exit_code == 0
+    result = sync(server, digest_path(D0), digest_path(D1), args=["--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert len(report["created"]) == 74 - 5
+    assert len(report["already_present"]) == 30
+    assert len(server.items()) == 30 + 74 - 5
+    assert_each_once_in_collection(server, papers_of(D0, D1))
+    # the shared papers also go into a second collection without being copied
+    result = sync(server, digest_path(D1), collection="Reading/Other", args=["--json"])
+    report = json.loads(result.stdout)
+    assert report["created"] == [] and len(report["added_to_collection"]) == 74
+    assert_each_once_in_collection(server, papers_of(D1), "Reading/Other")
+    assert len([c for c in server.collections() if c["name"] == "Reading"]) == 1
+
+
+def test_papers_already_in_the_library_by_hand_are_not_created_again(server, tmp_path):
+    entries = [(f"2601.0{n:04d}", f"Paper number {n} about models") for n in range(1, 8)]
+    digest = hf_daily_json(tmp_path, entries)
+    server.add_items([{"itemType": "book", "title": f"Unrelated {n}"} for n in range(300)])
+    by_hand = server.add_items(
+        [
+            {
+                "itemType": "journalArticle",
+                "title": "Different title A",
+                "url": "http://arxiv.org/abs/2601.00001v2",
+            },
+            {"itemType": "journalArticle", "title": "Different title B", "extra": "arXiv: 2601.00002"},
+            {"itemType": "journalArticle", "title": "Different title C", "DOI": "10.48550/arXiv.2601.00003"},
+            {"itemType": "preprint", "title": "PAPER NUMBER 4 — about models!"},
+            {
+                "itemType": "preprint",
+                "title": "Paper number 6 about models",
+                "archiveID": "arXiv:2601.00006",
+                "citationKey": "mine2026six",
+            },
+        ]
+    )
+    trashed = server.add_item(
+        {"itemType": "preprint", "title": "Old", "archiveID": "arXiv:2601.00005"}, trashed=True
+    )
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert sorted(e["arxiv_id"] for e in report["created"]) == ["2601.00007"]
+    assert {e["item_key"] for e in report["already_present"]} == {*by_hand, trashed}
+    assert [e["item_key"] for e in report["in_trash"]] == [trashed]
+    assert len(server.items()) == 300 + 6 + 1
+    target = collection_key(server)
+    for key in [*by_hand, trashed]:
+        assert server.item(key)["collections"] == [target]
+    assert server.item(trashed)["deleted"]  # not restored: the user trashed it
+    # the key a user gave an item is the key bibbridge uses from now on
+    with KeyRegistry() as registry:
+        paper6 = next(p for p in read_digests([digest]).papers if p.arxiv_id == "2601.00006")
+        assert registry.find(paper6) == "mine2026six"
+    created = next(i for i in server.items() if i.get("archiveID") == "arXiv:2601.00007")
+    assert created["DOI"] == "10.48550/arXiv.2601.00007"
+    assert created["creators"][0] == {"creatorType": "author", "firstName": "Ada", "lastName": "Lovelace"}
+
+
+def test_group_libraries_work_the_same(server):
+    result = sync(server, digest_path(D0), library="group:777")
+    assert result.exit_code == 0, result.stderr
+    assert_each_once_in_collection(server, papers_of(D0), library="group:777")
+    assert server.items() == []
+
+
+# -- faults ------------------------------------------------------------------------------------------
+
+
+def storm_429(server):
+    server.inject_429(8, retry_after="0.05")
+
+
+def storm_429_on_writes(server):
+    server.inject_429(3, retry_after="0.05", method="POST", path="/items")
+
+
+def errors_500(server):
+    server.inject_5xx(4)
+
+
+def errors_503_on_writes(server):
+    server.inject_5xx(3, status=503, retry_after="0.02", method="POST")
+
+
+def lost_item_write(server):
+    server.lose_next_write_response(1, path="/items")
+
+
+def lost_collection_write(server):
+    server.lose_next_write_response(2, path="/collections")
+
+
+def lost_patch(server):
+    key = server.add_item({"itemType": "preprint", "title": papers_of(D1)[3].title})
+    assert key
+    server.lose_next_write_response(1, path=f"/items/{key}")
+
+
+def concurrent_edit(server):
+    # someone syncs Zotero desktop between our reads and our first item write
+    server.edit_concurrently(
+        lambda s: s.add_item({"itemType": "book", "title": "Added meanwhile"}), method="POST", path="/items"
+    )
+
+
+def concurrent_edit_of_a_matched_item(server):
+    key = server.add_item({"itemType": "preprint", "title": papers_of(D1)[0].title})
+    server.edit_concurrently(lambda s: s.update_item(key, {"extra": "edited meanwhile"}), method="PATCH")
+
+
+FAULTS = [
+    storm_429,
+    storm_429_on_writes,
+    errors_500,
+    errors_503_on_writes,
+    lost_item_write,
+    lost_collection_write,
+    lost_patch,
+    concurrent_edit,
+    concurrent_edit_of_a_matched_item,
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.__name__ for f in FAULTS])
+def test_after_a_fault_each_paper_is_in_the_library_exactly_once(server, fault):
+    fault(server)
+    result = sync(server, digest_path(D1))
+    assert result.exit_code == 0, result.stderr
+    assert_each_once_in_collection(server, papers_of(D1))
+    # and a second run agrees: nothing left to do
+    server.clear_faults()
+    server.reset_requests()
+    again = sync(server, digest_path(D1), args=["--json"])
+    assert json.loads(again.stdout)["created"] == [] and writes(server) == []
+
+
+def test_backoff_and_retry_after_are_waited_for(server):
+    server.inject_backoff("0.4", count=1, method="GET")
+    started = time.monotonic()
+    assert sync(server, digest_path(D0)).exit_code == 0
+    assert time.monotonic() - started >= 0.4
+    server.inject_429(1, retry_after="0.5", method="POST", path="/items")
+    # retry-after is honoured once (not slept by pyzotero and again by us)
+    started = time.monotonic()
+    result = sync(server, digest_path(D1))
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0
+    assert 0.5 <= elapsed < 0.5 + 0.9
+    assert_each_once_in_collection(server, papers_of(D0, D1))
+
+
+def test_a_server_that_keeps_failing_is_reported_not_hidden(server):
+    server.inject_5xx(100, method="POST", path="/items")
+    result = sync(server, digest_path(D0), env={"BIBBRIDGE_RETRY_BASE": "0.001"})
+    assert result.exit_code == 1
+    assert "30 failed" in result.stderr
+    assert "answered 500" in result.stderr
+    server.clear_faults()
+    assert sync(server, digest_path(D0)).exit_code == 0
+    assert_each_once_in_collection(server, papers_of(D0))
+
+
+def test_per_object_failures_name_their_paper_and_the_rest_goes_in(server):
+    papers = papers_of(D0)
+    victim = papers[7]
+    server.item_create_failures({"^" + __import__("re").escape(victim.title[:30]): 400})
+    result = sync(server, digest_path(D0), args=["--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [(f["title"], f["code"]) for f in report["failed"]] == [(victim.title, 400)]
+    assert f"{victim.source['file']}:{victim.source['line']}: failed: {victim.title}" in result.stderr
+    assert len(server.items()) == 29
+    server.item_create_failures({})
+    result = sync(server, digest_path(D0))
+    assert result.exit_code == 0 and "1 created" in result.stderr
+    assert_each_once_in_collection(server, papers)
+
+
+@pytest.mark.parametrize(
+    ("path", "kill_at", "items_left"),
+    [("/collections", 2, 0), ("/items", 1, 50), ("/items", 3, 150), ("/items", 5, 233)],
+    ids=["second-collection-write", "first-items-write", "third-items-write", "last-items-write"],
+)
+def test_a_killed_sync_run_again_leaves_each_paper_once(server, path, kill_at, items_left):
+    """kill -9 the real command as its Nth write reaches the server (the write still applies)."""
+    env = {**os.environ, "ZOTERO_API_KEY": server.api_key, "PYTHONPATH": str(ROOT)}
+    argv = [
+        sys.executable,
+        "-m",
+        "bibbridge",
+        "sync",
+        str(digest_path(D4)),
+        "--as-of",
+        AS_OF,
+        "--library",
+        f"user:{server.user_id}",
+        "--collection",
+        COLLECTION,
+        "--api-url",
+        server.url,
+    ]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server.concurrent_edit_after(
+        kill_at - 1,
+        lambda s: os.kill(proc.pid, signal.SIGKILL),
+        method="POST",
+        path=f"/users/{server.user_id}{path}",
+    )
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(server.items()) == items_left
+    result = sync(server, digest_path(D4))
+    assert result.exit_code == 0, result.stderr
+    assert len(server.items()) == 233
+    assert_each_once_in_collection(server, papers_of(D4))
+    assert len(server.collections()) == 2
+
+
+# -- dry run, errors, secrets ------------------------------------------------------------------------
+
+
+def test_dry_run_shows_the_plan_and_writes_nothing(server, bibbridge_home):
+    papers = papers_of(D0)
+    server.add_item({"itemType": "preprint", "title": papers[0].title})
+    before = server.library_version()
+    result = sync(server, digest_path(D0), args=["--dry-run"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("create ") for line in lines) == 29
+    assert sum(line.startswith("add ") for line in lines) == 1
+    assert "29 would create" in result.stderr
+    assert writes(server) == [] and server.library_version() == before
+    assert server.collections() == []
+    assert not (bibbridge_home / "state.sqlite").exists()  # no citation keys given out
+
+
+def test_a_key_without_write_access_is_told_so(server):
+    server.set_write_access(False)
+    result = sync(server, digest_path(D0))
+    assert result.exit_code == 2
+    assert f"the API key lacks write access to user:{server.user_id}" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_wrong_key_or_missing_settings_are_usage_errors(server):
+    result = sync(server, digest_path(D0), env={"ZOTERO_API_KEY": "wrongkey123"})
+    assert result.exit_code == 2 and "API key was refused" in result.stderr
+    result = sync(server, digest_path(D0), library="me")
+    assert result.exit_code == 2 and "bad Zotero library 'me'" in result.stderr
+    result = sync(server, digest_path(D0), collection="Reading//Daily")
+    assert result.exit_code == 2 and "empty level" in result.stderr
+    result = CliRunner().invoke(
+        cli,
+        ["sync", str(digest_path(D0)), "--as-of", AS_OF, "--library", "user:1", "--collection", "X"],
+        env={"ZOTERO_API_KEY": ""},
+    )
+    assert result.exit_code == 2 and "no Zotero API key" in result.stderr
+
+
+def test_the_api_key_never_appears_in_output_errors_or_files(server, bibbridge_home):
+    outputs = []
+    server.inject_5xx(2)
+    server.lose_next_write_response(1)
+    outputs.append(sync(server, digest_path(D0), args=["--json"]))
+    outputs.append(sync(server, digest_path(D1), args=["--dry-run"]))
+    server.item_create_failures({".": 400})
+    outputs.append(sync(server, digest_path(D1)))
+    server.set_write_access(False)
+    outputs.append(sync(server, digest_path(D4)))
+    outputs.append(sync(server, digest_path(D4), env={"ZOTERO_API_KEY": server.api_key + "x"}))
+    assert [r.exit_code for r in outputs] == [0, 0, 1, 2, 2]
+    for result in outputs:
+        assert server.api_key not in result.output
+    secret = server.api_key.encode()
+    for path in bibbridge_home.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_bytes(), path
+
+
+def test_the_key_can_be_stored_with_hidden_input_and_is_used_from_there(server, bibbridge_home):
+    result = CliRunner().invoke(
+        cli,
+        ["config", "zotero", "--library", f"user:{server.user_id}", "--api-url", server.url],
+        input=server.api_key + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert server.api_key not in result.output
+    config = bibbridge_home / "config.toml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    result = CliRunner().invoke(
+        cli, ["sync", str(digest_path(D0)), "--as-of", AS_OF, "--collection", "Inbox"]
+    )
+    assert result.exit_code == 0, result.output
+    assert_each_once_in_collection(server, papers_of(D0), "Inbox")
+
+
+def test_python_twin_returns_the_report_and_library_records_list_the_items(server):
+    papers = papers_of(D0)
+    report = bibbridge.sync(
+        papers,
+        library=f"user:{server.user_id}",
+        collection="Inbox",
+        api_key=server.api_key,
+        api_url=server.url,
+    )
+    assert report.ok and len(report.created) == 30 and report.requests > 0
+    assert all(s.item_key and s.citation_key for s in report.created)
+    records = library_records(f"user:{server.user_id}", api_url=server.url, api_key=server.api_key)
+    assert sorted(r["item_key"] for r in records) == sorted(i["key"] for i in server.items())
+    assert {r["citation_key"] for r in records} == {s.citation_key for s in report.created}
+    offline = library_records(f"user:{server.user_id}", api_url=server.url, refresh=False)
+    assert offline == records
