@@ -93,9 +93,16 @@ def whole_process(args: list[str], runs: int) -> float:
 
 def heavy_imports_on_version() -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import sys; sys.argv=['bibbridge','--version'];"
-         "from bibbridge.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import sys; sys.argv=['bibbridge','--version'];"
+            "from bibbridge.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass",
+        ],
+        capture_output=True,
+        text=True,
     ).stderr
     names = {line.split("|")[-1].strip().split(".")[0] for line in out.splitlines() if "|" in line}
     return sorted(n for n in HEAVY if n in names)
@@ -120,14 +127,17 @@ def main() -> None:
     print(f"generated digest: {mb:.1f} MB, {expected} papers ({got} read, {len(result.warnings)} warnings)")
     if got != expected:
         print("  MISMATCH: the reader lost or invented papers", file=sys.stderr)
-    print(f"in-process read:  {seconds * 1000:.0f} ms  →  {mb / seconds:.0f} MB/s, {got / seconds:,.0f} papers/s")
+    rate = f"{mb / seconds:.0f} MB/s, {got / seconds:,.0f} papers/s"
+    print(f"in-process read:  {seconds * 1000:.0f} ms  →  {rate}")
 
     largest = max(DIGESTS.glob("*.txt"), key=lambda p: p.stat().st_size)
     version = whole_process(["--version"], opts.runs * 2)
     parse = whole_process(["parse", str(largest), "--as-of", AS_OF], opts.runs)
     print(f"whole process:    bibbridge --version {version * 1000:.0f} ms (median of {opts.runs * 2})")
-    print(f"                  bibbridge parse {largest.name} ({largest.stat().st_size / 1000:.0f} kB) "
-          f"{parse * 1000:.0f} ms (median of {opts.runs})")
+    print(
+        f"                  bibbridge parse {largest.name} ({largest.stat().st_size / 1000:.0f} kB) "
+        f"{parse * 1000:.0f} ms (median of {opts.runs})"
+    )
     baseline = whole_process_python(["-c", "import click"], opts.runs * 2)
     print(f"                  python -c 'import click' {baseline * 1000:.0f} ms (baseline)")
     heavy = heavy_imports_on_version()

@@ -88,6 +88,8 @@ def main() -> None:
     from bibbridge.readers import read_digests
     from tests.support.zotero_server import ZoteroServer
 
+    import pyzotero.zotero  # noqa: F401 - import once up front so no row pays for it
+
     papers = read_digests([DIGEST], as_of=AS_OF).papers
     print(f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores")
     print("| library items | approach | requests | seconds |")

@@ -19,6 +19,8 @@ _API: dict[str, str] = {
     "InputError": "bibbridge.errors:InputError",
     "read_digest": "bibbridge.readers:read_digest",
     "read_digests": "bibbridge.readers:read_digests",
+    "lookup": "bibbridge.lookup.api:lookup",
+    "check_citations": "bibbridge.lookup.api:check_citations",
     "assign_keys": "bibbridge.keys.registry:assign_keys",
     "KeyRegistry": "bibbridge.keys.registry:KeyRegistry",
     "sync": "bibbridge.zotero.sync:sync",

@@ -139,6 +139,8 @@ input or credentials (e.g. a key without write access).
               help='Target collection, levels separated by "/"; missing ones are created.')
 @click.option("--api-url", envvar="ZOTERO_API_URL", metavar="URL",
               help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
+@click.option("--key-format", metavar="FORMULA", default=None,
+              help="Better BibTeX key formula for new citation keys (as for `bib`).")
 @click.option("--dry-run", is_flag=True, help="Show what would be created or added; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @handle_errors
@@ -150,6 +152,7 @@ def sync_command(
     library: str | None,
     collection: str | None,
     api_url: str | None,
+    key_format: str | None,
     dry_run: bool,
     as_json: bool,
     resolve_papers: bool = False,
@@ -172,7 +175,7 @@ def sync_command(
     bar = ProgressBar()
     try:
         report = run_sync(papers, library=library, collection=collection, api_url=api_url,
-                          dry_run=dry_run, progress=bar)
+                          dry_run=dry_run, formula=key_format, progress=bar)
     finally:
         bar.close()
     if as_json:
@@ -330,6 +333,103 @@ def resolve_command(
     for item in report.unresolved:
         click.echo(f"bibbridge: unresolved: {item}", err=True)
     click.echo(f"bibbridge: {report.summary()}", err=True)
+
+
+@cli.command(
+    "key",
+    epilog="""\b
+Examples:
+  bibbridge key attention all you need --bib refs.bib
+  bibbridge key "the Müller paper from 2023" --bib refs.bib --csl zotero.json
+  bibbridge key arXiv:2310.12920v2 --first
+  bibbridge key https://doi.org/10.48550/arXiv.2310.12920 --json
+  bibbridge key generative marginalization --zotero --library user:123456 --bbt
+  bibbridge key --check paper.tex --bib refs.bib
+
+Exit status: 0 found, 1 nothing scores above the threshold (or --check found unknown keys),
+2 bad arguments or an unreadable source. See docs/lookup.md for query forms and scoring.
+""",
+)
+@click.argument("query", nargs=-1)
+@click.option("--bib", "bib_files", multiple=True, metavar="FILE", help="A .bib file to search (repeatable).")
+@click.option("--csl", "csl_files", multiple=True, metavar="FILE",
+              help="A CSL-JSON export to search (repeatable).")
+@click.option("--no-local", is_flag=True, help="Leave out the keys bibbridge has given out itself.")
+@click.option("--zotero", is_flag=True, help="Search the Zotero library (Web API, through the local index).")
+@click.option("--library", envvar="ZOTERO_LIBRARY", metavar="user:ID|group:ID",
+              help="The Zotero library for --zotero (default $ZOTERO_LIBRARY or the config file).")
+@click.option("--api-url", envvar="ZOTERO_API_URL", metavar="URL",
+              help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
+@click.option("--bbt", is_flag=True,
+              help="Ask a running Zotero with Better BibTeX (localhost:23119; $BIBBRIDGE_BBT_URL).")
+@click.option("--first", is_flag=True, help="Print only the best key (for editors and scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole ranking as JSON.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Show at most N.")
+@click.option("--min-score", type=click.IntRange(0, 100), default=None,
+              help="Hide answers scoring below this (default 60).")
+@click.option("--check", "check_file", metavar="FILE.tex|FILE.aux",
+              help="List the keys FILE cites that no source knows, with suggestions.")
+@handle_errors
+def key_command(
+    query: tuple[str, ...],
+    bib_files: tuple[str, ...],
+    csl_files: tuple[str, ...],
+    no_local: bool,
+    zotero: bool,
+    library: str | None,
+    api_url: str | None,
+    bbt: bool,
+    first: bool,
+    as_json: bool,
+    limit: int,
+    min_score: int | None,
+    check_file: str | None,
+) -> None:
+    """Find the citation key of a paper from whatever you remember: title words (any order, typos
+    allowed), an arXiv id, a DOI, an author and/or year, or a key prefix."""
+    from .errors import UsageError
+    from .lookup import DEFAULT_MIN_SCORE, Lookup, report
+
+    if bool(query) == bool(check_file):
+        raise UsageError("give a QUERY or --check FILE (one of them)")
+    if first and as_json:
+        raise UsageError("--first and --json exclude each other")
+    spec: dict[str, Any] = {"bib": bib_files, "csl": csl_files, "local": not no_local}
+    if zotero:
+        spec["zotero"] = {"library": library, "api_url": api_url}
+    if bbt:
+        spec["bbt"] = True
+    finder = Lookup(spec)
+    text = " ".join(query)
+    if check_file:
+        from .lookup.check import unknown_citations
+
+        unknown = unknown_citations(check_file, finder)
+        results: Any = unknown
+    else:
+        matches = finder.search(text, limit=1 if first else limit,
+                                min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
+        results = matches
+    for message in finder.warnings:
+        click.echo(f"bibbridge: warning: {message}", err=True)
+    if check_file:
+        if as_json:
+            click.echo(report.citations_to_json(check_file, unknown))
+        for citation in unknown:
+            click.echo(report.citation_line(check_file, citation), err=as_json)
+        if not unknown:
+            click.echo(f"bibbridge: every key cited in {check_file} is known", err=True)
+        sys.exit(1 if unknown else 0)
+    if as_json:
+        click.echo(report.matches_to_json(results))
+    elif first and results:
+        click.echo(results[0].key)
+    else:
+        for line in report.matches_to_lines(results):
+            click.echo(line)
+    if not results:
+        click.echo(f"bibbridge: no key matches {text!r} well enough (try fewer or other words)", err=True)
+        sys.exit(1)
 
 
 def main() -> None:

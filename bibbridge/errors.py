@@ -44,7 +44,9 @@ class ReadWarning:
         self.line = line
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file is not None and self.line is not None else ""
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
         return f"{where}warning: {self.message}"
 
     def __repr__(self) -> str:

@@ -67,7 +67,10 @@ def normalise_arxiv_id(value: str | None) -> str | None:
 
 
 def normalise_doi(value: str | None) -> str | None:
-    """``https://doi.org/10.48550/ARXIV.2310.12920`` → ``10.48550/arxiv.2310.12920`` (DOIs are case-insensitive)."""
+    """``https://doi.org/10.48550/ARXIV.2310.12920`` → ``10.48550/arxiv.2310.12920``.
+
+    DOIs are case-insensitive, so the comparable form is lower-case.
+    """
     if not value:
         return None
     m = _DOI.match(value.strip())

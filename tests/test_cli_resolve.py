@@ -60,14 +60,21 @@ def test_resolve_prints_the_completed_records_like_parse(services, digest_papers
     assert len(after) == len(before) == 30
     assert [list(r) for r in after] == [list(r) for r in before]  # same fields, same order
     for old, new, fake in zip(before[:28], after[:28], services["catalog"], strict=False):
-        assert (new["title"], new["abstract"], new["source"]) == (old["title"], old["abstract"], old["source"])
+        assert (new["title"], new["abstract"], new["source"]) == (
+            old["title"],
+            old["abstract"],
+            old["source"],
+        )
         assert (new["arxiv_id"], new["authors"]) == (fake.arxiv_id, fake.authors)
         assert new["primary_category"] == "cs.LG"
     assert after[28:] == before[28:]  # unresolved records are written unchanged
     assert "searching titles 30/30 (matched 28, unmatched 2, from cache 0)" in result.stderr
     assert result.stderr.count("unresolved: ") == 2
     assert f"unresolved: {digest_path(D0)}:" in result.stderr
-    assert "bibbridge: resolved 28, unresolved 2, cached 0, requests 33 (Hugging Face 30, arXiv 3)" in result.stderr
+    assert (
+        "bibbridge: resolved 28, unresolved 2, cached 0, requests 33 (Hugging Face 30, arXiv 3)"
+        in result.stderr
+    )
 
 
 def test_second_run_makes_no_request_and_offline_reads_the_cache(services):
@@ -131,7 +138,9 @@ def test_bad_interval_is_a_one_line_error(services, monkeypatch):
 
 def test_missing_digest_is_a_one_line_error():
     result = run("resolve", "no-such-digest.txt", "--as-of", AS_OF)
-    assert result.exit_code == 2 and "no-such-digest.txt" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.exit_code == 2 and "no-such-digest.txt" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_sync_resolve_creates_items_with_authors_and_arxiv_ids(services):
@@ -140,8 +149,19 @@ def test_sync_resolve_creates_items_with_authors_and_arxiv_ids(services):
     with ZoteroServer() as zotero:
         result = CliRunner().invoke(
             cli,
-            ["sync", str(digest_path(D0)), "--as-of", AS_OF, "--resolve", "--api-url", zotero.url,
-             "--library", f"user:{zotero.user_id}", "--collection", "HF Daily"],
+            [
+                "sync",
+                str(digest_path(D0)),
+                "--as-of",
+                AS_OF,
+                "--resolve",
+                "--api-url",
+                zotero.url,
+                "--library",
+                f"user:{zotero.user_id}",
+                "--collection",
+                "HF Daily",
+            ],
             env={"ZOTERO_API_KEY": zotero.api_key, "BIBBRIDGE_RETRY_BASE": "0.01"},
             catch_exceptions=False,
         )
@@ -150,6 +170,6 @@ def test_sync_resolve_creates_items_with_authors_and_arxiv_ids(services):
     assert "resolved 28, unresolved 2" in result.stderr
     assert len(items) == 30
     for fake in services["catalog"][:28]:
-        item = next(i for t, i in items.items() if t.lower() == fake.title.lower() or t == fake.title)
+        item = items[fake.title]
         assert item["archiveID"] == f"arXiv:{fake.arxiv_id}"
         assert [c["lastName"] for c in item["creators"]] == [a.split()[-1] for a in fake.authors]

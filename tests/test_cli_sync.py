@@ -110,6 +110,7 @@ def test_first_sync_puts_every_paper_of_a_real_digest_into_the_collection(server
     assert result.exit_code == 0, result.stderr
     count = REAL_DIGESTS[name]
     assert f"{count} created" in result.stderr
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     papers = papers_of(name)
     assert len(server.items()) == count
     assert_each_once_in_collection(server, papers)

@@ -161,6 +161,15 @@ def test_recorded_keys_are_avoided_by_new_keys(registry: KeyRegistry) -> None:
     assert registry.assign([p]) == {p.identity: "LanguageModelsArea"}
 
 
+def test_record_many_adopts_a_whole_bib_file_in_one_transaction(registry: KeyRegistry) -> None:
+    entries = [(paper(f"Paper {i}", arxiv_id=f"2401.{i:05d}"), f"key{i}") for i in range(2000)]
+    registry.record_many(entries)
+    assert registry.find(paper("Paper 1999", arxiv_id="2401.01999")) == "key1999"
+    assert len(registry.all_keys()) == 2000
+    newcomer = paper("Key 7")
+    assert registry.assign([newcomer], formula='"key" + "7"') == {newcomer.identity: "key7a"}
+
+
 def test_record_rejects_an_empty_key(registry: KeyRegistry) -> None:
     with pytest.raises(UsageError, match="empty citation key"):
         registry.record(paper(), "  ")

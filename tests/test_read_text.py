@@ -56,7 +56,9 @@ def _as_printed() -> list[tuple[int, str, int | None, str | None]]:
     rows = []
     for row in LISTING_AS_PRINTED.strip().splitlines():
         line, title, authors, date = (cell.strip() for cell in row.split("|"))
-        rows.append((int(line), title, None if authors == "-" else int(authors), None if date == "-" else date))
+        rows.append(
+            (int(line), title, None if authors == "-" else int(authors), None if date == "-" else date)
+        )
     return rows
 
 
@@ -66,8 +68,10 @@ def _expected_date(printed: str, as_of: datetime.date) -> tuple[str, bool, int |
     month = datetime.datetime.strptime(words[0], "%b").month
     day = int(words[1])
     if len(words) >= 3 and len(words[2]) == 4:
-        return datetime.date(int(words[2]), month, day).isoformat(), False, (
-            int(words[3]) if len(words) == 4 else None
+        return (
+            datetime.date(int(words[2]), month, day).isoformat(),
+            False,
+            (int(words[3]) if len(words) == 4 else None),
         )
     date = datetime.date(as_of.year, month, day)
     if date > as_of:
@@ -119,7 +123,11 @@ def test_listing_paper_without_metadata_block():
     assert trap.abstract.startswith("Diffusion Large Language Models (dLLMs) break the rigid")
     assert trap.abstract.endswith("Project page: https://nzl-thu.github.io/the-flexibility-trap")
     assert (trap.author_count, trap.published, trap.upvotes) == (None, None, None)
-    assert trap.urls == {"code": [], "project": ["https://nzl-thu.github.io/the-flexibility-trap"], "other": []}
+    assert trap.urls == {
+        "code": [],
+        "project": ["https://nzl-thu.github.io/the-flexibility-trap"],
+        "other": [],
+    }
     # The paper after it keeps its own metadata block.
     assert papers[2].title.startswith("Reviving Any-Subset") and papers[2].author_count == 2
 
@@ -179,7 +187,9 @@ def test_page_chrome_is_dropped():
 def test_links_in_abstracts_are_sorted_and_trimmed():
     listing = read_digest(digest_path(LISTING), as_of=AS_OF)
     by_title = {p.title.split(":")[0]: p for p in listing}
-    assert by_title["Generative Marginalization Models"].urls["code"] == ["https://github.com/PrincetonLIPS/MaM"]
+    assert by_title["Generative Marginalization Models"].urls["code"] == [
+        "https://github.com/PrincetonLIPS/MaM"
+    ]
     # "Project Page: https://order-chain.github.io/." — the sentence's full stop is not part of the link.
     assert by_title["OrderChain"].urls["project"] == ["https://order-chain.github.io/"]
     assert by_title["MarS"].urls["code"] == ["https://github.com/microsoft/MarS/"]
@@ -374,8 +384,11 @@ def test_invalid_printed_date_is_a_warning():
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data", None),
         (b"hello\nworld\n", "not a digest bibbridge recognises", None),
         (b"new\n\nSubscribe\n\nDaily Papers\n\nApr 17\n", "no papers found", None),
-        (b"Title\n\nAn abstract\xe9 in Latin-1 that is long enough to look like one, with many words in it.\n",
-         "not valid UTF-8", 3),
+        (
+            b"Title\n\nAn abstract\xe9 in Latin-1, long enough to look like one, with many words in it.\n",
+            "not valid UTF-8",
+            3,
+        ),
     ],
 )
 def test_bad_input_raises_input_error_naming_the_file(tmp_path, content, message, line):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -21,9 +22,13 @@ TOKENS = FakePaper(
     journal_ref="NeurIPS 2024",
     primary_category="cs.CL",
 )
-VDM3D = FakePaper("2405.11111", "Video Diffusion Models are Zero-Shot 3D Reasoners", ["Lena Park", "Tom Okafor"])
+VDM3D = FakePaper(
+    "2405.11111", "Video Diffusion Models are Zero-Shot 3D Reasoners", ["Lena Park", "Tom Okafor"]
+)
 VDM4D = FakePaper("2409.22222", "Video Diffusion Models are Zero-Shot 4D Reasoners", ["R. Iyer", "S. Novak"])
-ONLY_ON_ARXIV = FakePaper("2311.07777", "Sheaf Laplacians for Message Passing", ["Ada Byron"], published="2023-11-13")
+ONLY_ON_ARXIV = FakePaper(
+    "2311.07777", "Sheaf Laplacians for Message Passing", ["Ada Byron"], published="2023-11-13"
+)
 
 
 def settings_for(servers, **overrides) -> ResolveSettings:
@@ -90,8 +95,13 @@ def test_near_identical_title_of_another_paper_is_refused():
         assert not any("id_list" in p for p in paths(servers["arxiv"]))
     (item,) = report.unresolved
     assert report.resolved == [] and item.paper.arxiv_id is None and item.paper.authors == []
-    assert "refused closest title 'Video Diffusion Models are Zero-Shot 4D Reasoners' (arXiv:2409.22222)" in item.reason
-    assert str(item).startswith("digest.txt:7: Video Diffusion Models are Zero-Shot 3D Reasoners: Hugging Face:")
+    assert (
+        "refused closest title 'Video Diffusion Models are Zero-Shot 4D Reasoners' (arXiv:2409.22222)"
+        in item.reason
+    )
+    assert str(item).startswith(
+        "digest.txt:7: Video Diffusion Models are Zero-Shot 3D Reasoners: Hugging Face:"
+    )
 
 
 def test_the_right_one_of_two_near_identical_candidates_is_taken():
@@ -133,7 +143,7 @@ def test_hf_miss_falls_back_to_arxiv_title_search_without_a_second_arxiv_request
 
 def test_semantic_scholar_is_asked_only_when_enabled():
     paper = digest_paper("Counting Tokens Is All You Need")
-    with fake_services(hf=[], arxiv=[TOKENS.__class__(**{**TOKENS.__dict__, "title": "Unrelated"})], s2=[TOKENS]) as servers:
+    with fake_services(hf=[], arxiv=[dataclasses.replace(TOKENS, title="Unrelated")], s2=[TOKENS]) as servers:
         off = resolve([paper], settings=settings_for(servers))
         assert off.unresolved and servers["s2"].log == []
         on = resolve([paper], use_s2=True, settings=settings_for(servers, negative_ttl=0.0))
@@ -166,7 +176,9 @@ def test_arxiv_400_error_feed_for_one_id_leaves_the_rest_of_the_batch_resolved()
 def test_429_with_retry_after_is_honoured():
     paper = digest_paper("Counting Tokens Is All You Need")
     with fake_services(hf=[TOKENS], arxiv=[TOKENS]) as servers:
-        servers["hf"].plan = [(429, {"Retry-After": "0.4", "Content-Type": "application/json"}, '{"error":"x"}')]
+        servers["hf"].plan = [
+            (429, {"Retry-After": "0.4", "Content-Type": "application/json"}, '{"error":"x"}')
+        ]
         report = resolve([paper], settings=settings_for(servers, backoff=10.0))
         (t1, _), (t2, _) = servers["hf"].log
     assert t2 - t1 >= 0.4
@@ -203,13 +215,21 @@ def test_second_run_makes_no_request_and_offline_uses_the_cache():
     assert first.requests == logged == 5 and first.cached == 0
     assert second.requests == 0 and second.cached == 3
     assert [p.to_dict() for p in second.papers] == [p.to_dict() for p in first.papers]
-    offline = resolve(papers, offline=True, settings=ResolveSettings(hf_url="http://127.0.0.1:9", arxiv_url="http://127.0.0.1:9"))
-    assert offline.requests == 0 and [p.to_dict() for p in offline.papers] == [p.to_dict() for p in first.papers]
+    offline = resolve(
+        papers,
+        offline=True,
+        settings=ResolveSettings(hf_url="http://127.0.0.1:9", arxiv_url="http://127.0.0.1:9"),
+    )
+    assert offline.requests == 0 and [p.to_dict() for p in offline.papers] == [
+        p.to_dict() for p in first.papers
+    ]
     assert len(offline.resolved) == 2 and len(offline.unresolved) == 1
 
 
 def test_offline_without_cache_makes_no_request():
-    report = resolve([digest_paper("Counting Tokens Is All You Need"), Paper("X", arxiv_id="2401.00042")], offline=True)
+    report = resolve(
+        [digest_paper("Counting Tokens Is All You Need"), Paper("X", arxiv_id="2401.00042")], offline=True
+    )
     assert report.requests == 0 and report.resolved == []
     assert [u.reason for u in report.unresolved] == [
         "Hugging Face: not in the cache (offline); arXiv: not in the cache (offline)",
@@ -280,3 +300,18 @@ def test_bad_environment_settings_are_usage_errors(monkeypatch, name):
     monkeypatch.setenv(name, "soon")
     with pytest.raises(UsageError, match=name):
         ResolveSettings.from_env()
+
+
+def test_a_damaged_cache_is_a_usage_error_naming_the_file(bibbridge_home):
+    from bibbridge.errors import UsageError
+    from bibbridge.home import cache_db_path
+
+    cache_db_path().write_bytes(b"this is not a database" * 100)
+    with pytest.raises(UsageError, match="cannot open the resolve cache .*safe to delete"):
+        resolve([digest_paper("Anything")], offline=True)
+
+
+def test_a_record_without_title_is_not_searched():
+    with fake_services() as servers:
+        report = resolve([Paper(title="  ")], settings=settings_for(servers))
+    assert report.requests == 0 and report.unresolved[0].reason == "no title to search for"

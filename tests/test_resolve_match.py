@@ -18,9 +18,21 @@ from bibbridge.resolve.match import choose, compare_titles
         ("GPT-4V(ision) System Card", "GPT-4V (ision): System Card", "exact"),
         ("Müller’s Lemma, Revisited", "Muller's Lemma — revisited", "exact"),
         ("Self-Supervised Pre-Training at Scale", "Self-Supervised Pretraining at Scale", "compact"),
-        ("Towards Robust Optimisation of Deep Networks", "Towards Robust Optimization of Deep Networks", "fuzzy"),
-        ("Toward Robust Optimization of Deep Networks at Scale", "Towards Robust Optimization of Deep Networks at Scale", "fuzzy"),
-        ("A Survey on the Evaluation of Large Language Models", "A Survey on Evaluation of Large Language Models", "fuzzy"),
+        (
+            "Towards Robust Optimisation of Deep Networks",
+            "Towards Robust Optimization of Deep Networks",
+            "fuzzy",
+        ),
+        (
+            "Toward Robust Optimization of Deep Networks at Scale",
+            "Towards Robust Optimization of Deep Networks at Scale",
+            "fuzzy",
+        ),
+        (
+            "A Survey on the Evaluation of Large Language Models",
+            "A Survey on Evaluation of Large Language Models",
+            "fuzzy",
+        ),
     ],
 )
 def test_same_paper_titles_match(a, b, kind):
@@ -30,8 +42,14 @@ def test_same_paper_titles_match(a, b, kind):
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("Llama 2: Open Foundation and Fine-Tuned Chat Models", "Llama 3: Open Foundation and Fine-Tuned Chat Models"),
-        ("Video Diffusion Models are Zero-Shot 3D Reasoners", "Video Diffusion Models are Zero-Shot 4D Reasoners"),
+        (
+            "Llama 2: Open Foundation and Fine-Tuned Chat Models",
+            "Llama 3: Open Foundation and Fine-Tuned Chat Models",
+        ),
+        (
+            "Video Diffusion Models are Zero-Shot 3D Reasoners",
+            "Video Diffusion Models are Zero-Shot 4D Reasoners",
+        ),
         ("Learning to Reason over Long Contexts, Part I", "Learning to Reason over Long Contexts, Part II"),
         (
             "Efficient Fine-Tuning of Large Multilingual Language Models for Code Generation",
@@ -57,14 +75,25 @@ def test_author_count_from_the_digest_must_agree():
     paper = Paper("Counting Tokens Is All You Need", author_count=3)
     choice = choose(paper, [_cand("Counting Tokens Is All You Need", "2401.00001", 2)])
     assert choice.candidate is None and "has 2 authors, the record 3" in choice.reason
-    assert choose(paper, [_cand("Counting Tokens Is All You Need", "2401.00001", 3)]).candidate.arxiv_id == "2401.00001"
+    assert (
+        choose(paper, [_cand("Counting Tokens Is All You Need", "2401.00001", 3)]).candidate.arxiv_id
+        == "2401.00001"
+    )
 
 
 def test_best_candidate_wins_and_two_identical_titles_are_ambiguous():
     paper = Paper("Counting Tokens Is All You Need")
-    best = choose(paper, [_cand("Counting Tokens Is All You Need!", "2401.1", 1), _cand("Counting Tokens", "2401.2", 1)])
+    best = choose(
+        paper, [_cand("Counting Tokens Is All You Need!", "2401.1", 1), _cand("Counting Tokens", "2401.2", 1)]
+    )
     assert best.candidate.arxiv_id == "2401.1" and best.kind == "exact"
-    tie = choose(paper, [_cand("Counting Tokens Is All You Need", "2401.00001", 1), _cand("Counting tokens is all you need", "2402.00002", 2)])
+    tie = choose(
+        paper,
+        [
+            _cand("Counting Tokens Is All You Need", "2401.00001", 1),
+            _cand("Counting tokens is all you need", "2402.00002", 2),
+        ],
+    )
     assert tie.candidate is None and tie.reason == "ambiguous: 2401.00001, 2402.00002"
 
 
@@ -72,7 +101,10 @@ def test_refusal_names_the_closest_title():
     paper = Paper("Video Diffusion Models are Zero-Shot 3D Reasoners")
     choice = choose(paper, [_cand("Video Diffusion Models are Zero-Shot 4D Reasoners", "2409.22222", 3)])
     assert choice.candidate is None
-    assert choice.reason == "refused closest title 'Video Diffusion Models are Zero-Shot 4D Reasoners' (arXiv:2409.22222)"
+    assert (
+        choice.reason
+        == "refused closest title 'Video Diffusion Models are Zero-Shot 4D Reasoners' (arXiv:2409.22222)"
+    )
 
 
 words = st.lists(st.from_regex(r"[A-Za-z]{2,9}", fullmatch=True), min_size=3, max_size=12)

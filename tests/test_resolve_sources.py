@@ -68,7 +68,9 @@ def test_hf_search_answer_gives_candidates_with_collapsed_titles():
 
 
 def test_hf_shared_paper_object_parses(shared_dir):
-    data = json.loads((shared_dir / "fixtures" / "huggingface" / "hf_paper_page_2509.24002_PaperContent.json").read_text())
+    data = json.loads(
+        (shared_dir / "fixtures" / "huggingface" / "hf_paper_page_2509.24002_PaperContent.json").read_text()
+    )
     cand = hf.candidate_from_paper(data["paper"])
     assert cand.title == "MCPMark: A Benchmark for Stress-Testing Realistic and Comprehensive MCP Use"
     assert len(cand.authors) == 15 and cand.published == "2025-09-28"
@@ -77,7 +79,11 @@ def test_hf_shared_paper_object_parses(shared_dir):
 def test_s2_match_answer():
     data = json.loads((FIXTURES / "s2" / "match_found.json").read_text())
     cand = s2.candidate_from_s2(data["data"][0])
-    assert (cand.arxiv_id, cand.doi, cand.published) == ("2402.05555", "10.5555/neurips.2024.777", "2024-02-08")
+    assert (cand.arxiv_id, cand.doi, cand.published) == (
+        "2402.05555",
+        "10.5555/neurips.2024.777",
+        "2024-02-08",
+    )
     assert cand.authors == ["Ines Duarte", "Kwame Mensah"]
 
 
@@ -85,16 +91,22 @@ PAPER = FakePaper("2401.00042", "Counting Tokens Is All You Need", ["Ines Duarte
 
 
 def test_sources_over_http():
-    with serve_fake(FakeHF, [PAPER]) as (hf_url, _), serve_fake(FakeArxiv, [PAPER]) as (
-        ax_url,
-        ax,
-    ), serve_fake(FakeS2, [PAPER]) as (s2_url, _):
+    with (
+        serve_fake(FakeHF, [PAPER]) as (hf_url, _),
+        serve_fake(FakeArxiv, [PAPER]) as (
+            ax_url,
+            ax,
+        ),
+        serve_fake(FakeS2, [PAPER]) as (s2_url, _),
+    ):
         with PoliteClient(hf_url, name="HF") as c:
             assert [x.arxiv_id for x in hf.search(c, PAPER.title)] == ["2401.00042"]
             assert hf.fetch_paper(c, "2401.00042").authors == PAPER.authors
             assert hf.fetch_paper(c, "2401.99999") is None
         with PoliteClient(ax_url, name="arXiv") as c:
-            assert [x.arxiv_id for x in arxiv.search_title(c, "Counting tokens: is all you need")] == ["2401.00042"]
+            assert [x.arxiv_id for x in arxiv.search_title(c, "Counting tokens: is all you need")] == [
+                "2401.00042"
+            ]
             found, refused = arxiv.fetch_ids(c, ["2401.00042", "2413.00001", "2401.77777"])
             assert list(found) == ["2401.00042"]
             assert refused == {"2413.00001": "incorrect id format for 2413.00001"}

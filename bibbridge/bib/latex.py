@@ -75,7 +75,7 @@ _GREEK = {
     "ϱ": "varrho", "σ": "sigma", "ς": "varsigma", "τ": "tau", "υ": "upsilon", "φ": "varphi",
     "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "∆": "Delta",
     "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi",
-    "Ψ": "Psi", "Ω": "Omega", "Ω": "Omega",
+    "Ψ": "Psi", "Ω": "Omega", "\u2126": "Omega",
 }  # fmt: skip
 _MATH = {
     "×": "times", "±": "pm", "∓": "mp", "÷": "div", "·": "cdot", "⋅": "cdot", "∗": "ast",
@@ -115,7 +115,7 @@ CHAR_MACROS: dict[str, str] = {
 
 
 def _accented(ch: str) -> str | None:
-    """``é`` → ``{\\'e}``, ``ǘ`` → ``{\\'{\\"u}}``, ``ç`` → ``{\\c c}``; None when not a Latin letter + accents."""
+    """``é`` → ``{\\'e}``, ``ǘ`` → ``{\\'{\\"u}}``, ``ç`` → ``{\\c c}``; else None."""
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
     if not marks or not base.isascii() or not base.isalpha() or any(m not in _ACCENTS for m in marks):
@@ -233,7 +233,8 @@ def protect_title(title: str, ascii: bool = True) -> str:
     for token in title.split():
         lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
         if core and needs_protection(core):
-            pieces.append(escape_text(lead, ascii) + "{" + escape_text(core, ascii) + "}" + escape_text(trail, ascii))
+            protected = "{" + escape_text(core, ascii) + "}"
+            pieces.append(escape_text(lead, ascii) + protected + escape_text(trail, ascii))
         else:
             pieces.append(escape_text(token, ascii))
     return " ".join(p for p in pieces if p)

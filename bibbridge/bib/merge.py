@@ -150,7 +150,8 @@ def _existing_csl(text: str, path: Path) -> ExistingEntries:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed CSL-JSON, not changed: {exc.msg}", file=str(path), line=exc.lineno) from None
+        message = f"malformed CSL-JSON, not changed: {exc.msg}"
+        raise InputError(message, file=str(path), line=exc.lineno) from None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise InputError("not a CSL-JSON array of items, not changed", file=str(path), line=1)
     for item in items:

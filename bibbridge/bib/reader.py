@@ -109,25 +109,22 @@ class BibFile:
 # -- the grammar, as regexes ---------------------------------------------------------------------
 # pyparsing skips exactly these as whitespace (not \f, \v or Unicode spaces).
 _W = r"[ \t\n\r]*"
-# [^{}] and [^"{}] spelled as ranges: the same sets, but the regex engine walks them ~3x faster.
-_NB = r"[\x00-z|~-\U0010ffff]"
-_NBQ = r"[\x00-!#-z|~-\U0010ffff]"
-_BRACED_IN = rf"{_NB}*(?:\{{{_NB}*(?:\{{{_NB}*\}}{_NB}*)*\}}{_NB}*)*"  # braces nested ≤ 3 deep in all
-_QUOTED_IN = rf"{_NBQ}*(?:\{{{_NB}*(?:\{{{_NB}*\}}{_NB}*)*\}}{_NBQ}*)*"
-_PART = rf"(?:\{{{_BRACED_IN}\}}|\"{_QUOTED_IN}\"|[A-Za-z0-9_\-:]+)"
-_FIRST = rf"(?:\{{{_BRACED_IN}\}}|\"{_QUOTED_IN}\"|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"  # digits first = integer
-_VALUE = rf"(?:[0-9]+|{_FIRST}(?:{_W}#{_W}{_PART})*)"
-_FIELD = rf"[A-Za-z0-9_\-().+]+{_W}={_W}{_VALUE}"
-# A whole well-formed brace-delimited entry; group 3 is the field list, group 4 the closing brace.
-_FAST_ENTRY = re.compile(
-    rf"@{_W}([A-Za-z]+){_W}\{{\s*([^,\s]+)\s*,({_W}{_FIELD}(?:{_W},{_W}{_FIELD})*){_W},?{_W}(\}})[ \t\n\r]*"
+# The fast path reads a well-formed entry as runs of "short" fields matched by one regex call each
+# (values: bounded runs of plain text, braces nested at most three deep, quotes without braces,
+# numbers, macros), and each long or unusual value (abstracts, '#' concatenations) with str.find.
+# The regex engine walks text ~20x slower than str.find, so it must not walk the abstracts.
+_S = r"[^{}]{0,300}"
+_SHORT_BRACED = rf"\{{{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*\}}"
+_SHORT_VALUE = rf"(?:{_SHORT_BRACED}|\"[^\"{{}}]{{0,300}}\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
+_NAME = r"[A-Za-z0-9_\-().+]+"
+# "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
+_HEAD = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}]+)\s*(?=,)")
+_RUN = re.compile(rf"(?:{_W},{_W}{_NAME}{_W}={_W}{_SHORT_VALUE})*")
+_RUN_FIELD = re.compile(
+    rf",{_W}({_NAME}){_W}={_W}(?:\{{((?:{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*))\}}"
+    rf"|\"([^\"{{}}]{{0,300}})\"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))"
 )
-# Fields of a body the entry regex accepted: (name, braced, quoted, integer, macro, concatenation).
-_END = rf"(?={_W}(?:,|\Z))"
-_FAST_FIELD = re.compile(
-    rf"([A-Za-z0-9_\-().+]+){_W}={_W}(?:\{{({_BRACED_IN})\}}{_END}|\"({_QUOTED_IN})\"{_END}|([0-9]+)"
-    rf"|([A-Za-z_\-:][A-Za-z0-9_\-:]*){_END}|({_FIRST}(?:{_W}#{_W}{_PART})+))"
-)
+_CLOSE = re.compile(rf"{_W},?{_W}\}}")
 _WS = re.compile(_W)
 _TYPE = re.compile(r"[A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_\-().+]+")
@@ -137,8 +134,6 @@ _DIGITS = re.compile(r"[0-9]+")
 _RESYNC = re.compile(r"[ \t\r]*\n[ \t\r\n]*@|[ \t\r\n]*\Z")
 _ENTRY_LIKE = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*[{(]")
 _ODD_KEY = re.compile(r"[{}()\"@#%=\\]")
-# str.splitlines() boundaries besides "\n"
-_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _KEYWORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")  # pyparsing Keyword, upper-cased
 _RESERVED = ("string", "preamble", "comment")
 
@@ -170,8 +165,6 @@ class _Reader:
         self.bib = BibFile(text=text, file=file)
         self.macros = dict(_MONTHS)
         self.keys: dict[str, int] = {}
-        self.has_tab = "\t" in text
-        self.has_odd_breaks = _LINE_BREAKS.search(text) is not None
         self._line_pos = 0
         self._line_no = 1
 
@@ -196,18 +189,11 @@ class _Reader:
     def run(self) -> BibFile:
         text = self.text
         pos = self.skip_ws(1 if text.startswith("\ufeff") else 0)
-        fast_entry = _FAST_ENTRY.match
         while pos < self.n:
             if text[pos] == "@":
-                m = fast_entry(text, pos)
-                if (m is not None and m.group(1).lower() not in _RESERVED
-                        and not (self.has_tab and text.find("\t", pos, m.end(4)) >= 0)):
-                    fields = self.fast_fields(m.start(3), m.start(4))
-                    if fields is not None:
-                        self.add_entry(m.group(1), m.group(2), fields, pos, m.end(4))
-                        pos = m.end()
-                        continue
-                end = self.block(pos)
+                end = self.fast_entry(pos)
+                if end is None:
+                    end = self.block(pos)
                 if end is not None:
                     pos = self.skip_ws(end)
                     continue
@@ -272,29 +258,73 @@ class _Reader:
         return self.skip_ws(end)
 
     # -- fast path ---------------------------------------------------------------------------------
-    def fast_fields(self, body: int, end: int) -> dict[str, str] | None:
-        """Fields of a body the entry regex accepted; None sends the entry to the careful parser."""
-        wanted = self.wanted
-        fields: dict[str, str] = {}
-        for name, braced, quoted, integer, macro, concatenation in _FAST_FIELD.findall(self.text, body, end):
-            if concatenation:
+    def fast_entry(self, pos: int) -> int | None:
+        """A well-formed entry read the fast way, or None to hand it to the careful parser."""
+        text = self.text
+        head = _HEAD.match(text, pos)
+        if head is None or head.group(1).lower() in _RESERVED:
+            return None
+        p = head.end()
+        pieces: list[tuple[int, int] | tuple[str, list[tuple[int, str]]]] = []
+        run, close = _RUN.match, _CLOSE.match
+        while True:
+            end = run(text, p).end()
+            if end > p:
+                pieces.append((p, end))
+                p = end
+            closing = close(text, p)
+            if closing is not None:
+                break
+            q = self.skip_ws(p)
+            if text[q : q + 1] != ",":
+                return None  # an error, or a '#' after a short value: the careful parser decides
+            try:
+                name, parts, p = self.field(q + 1)
+            except _Fail:
                 return None
-            name = name.lower()
-            if wanted is not None and name not in wanted:
+            pieces.append((name, parts))
+        end = closing.end()
+        if not pieces or text.find("\t", pos, end) >= 0:
+            return None
+        fields = self.fast_fields(pieces)
+        if fields is None:
+            return None
+        self.add_entry(head.group(1), head.group(2), fields, pos, end)
+        return end
+
+    def fast_fields(self, pieces: list) -> dict[str, str] | None:
+        text, wanted = self.text, self.wanted
+        fields: dict[str, str] = {}
+        for piece in pieces:
+            if isinstance(piece[0], str):  # a field read by self.field
+                name = piece[0].lower()
+                if name in fields:
+                    return None
+                if wanted is None or name in wanted:
+                    fields[name] = self.join(piece[1], 0)
+                else:
+                    fields[name] = ""  # placeholder for the repeat check, removed below
                 continue
-            if macro:
-                value = self.expand(macro, body)
-            elif integer:
-                value = integer
-            else:
-                value = braced or quoted
-                if "\n" in value or (self.has_odd_breaks and _LINE_BREAKS.search(value)):
-                    value = _strip_after_new_lines(value)
-                if value == "{}":
-                    value = ""
-            if name in fields:
-                return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
-            fields[name] = value
+            for name, braced, quoted, integer, macro in _RUN_FIELD.findall(text, piece[0], piece[1]):
+                name = name.lower()
+                if name in fields:
+                    return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
+                if wanted is not None and name not in wanted:
+                    fields[name] = ""
+                    continue
+                if macro:
+                    value = self.expand(macro, piece[0])
+                elif integer:
+                    value = integer
+                else:
+                    value = braced or quoted
+                    if not value.isprintable():  # every line break is unprintable; most values have none
+                        value = _strip_after_new_lines(value)
+                    if value == "{}":
+                        value = ""
+                fields[name] = value
+        if wanted is not None:
+            return {name: value for name, value in fields.items() if name in wanted}
         return fields
 
     # -- careful path: bibtexparser 1.4.4's grammar, step by step ---------------------------------
@@ -391,6 +421,8 @@ class _Reader:
         """Index after the '}' matching the '{' at ``pos`` (backslashes do not escape braces here)."""
         text = self.text
         close = text.find("}", pos + 1)
+        if close >= 0 and text.find("{", pos + 1, close) < 0:
+            return close + 1
         opened = text.count("{", pos + 1, close) if close >= 0 else 0
         closed = 1
         while close >= 0 and opened >= closed:
@@ -496,7 +528,7 @@ class _Reader:
             if start < 0:
                 out.append(self.expand(raw, pos))
                 continue
-            if self.has_tab and "\t" in raw:
+            if "\t" in raw:
                 raw = self.expand_tabs(start, raw)
             out.append(_strip_after_new_lines(raw) if strip_lines else raw)
         if clean and len(parts) == 1 and parts[0][0] >= 0 and out[0] == "{}":

@@ -35,8 +35,12 @@ EntryField = tuple[str, str, bool]
 
 
 def check_key(key: str) -> str:
-    """Return ``key`` if BibTeX, biber and bibtexparser all accept it, else raise ValueError."""
-    if not key or _BAD_KEY.search(key) or not key.isascii():
+    """Return ``key`` if BibTeX, biber and bibtexparser all accept it, else raise ValueError.
+
+    Keys come from :mod:`bibbridge.keys`; this is the last guard against writing a file that a
+    consumer would reject."""
+    # biber (btparse) also refuses keys made of digits only.
+    if not key or _BAD_KEY.search(key) or not key.isascii() or not key.isprintable() or key.isdigit():
         raise ValueError(f"not a usable citation key: {key!r}")
     return key
 
@@ -49,14 +53,20 @@ def format_name(name: str, ascii: bool = True) -> str:
 
     given, family = split_name(name)
     family_text, given_text = escape_text(family, ascii), escape_text(given, ascii)
-    if not given:
-        return "{" + family_text + "}"
+    if not given or not _usable_name_part(given) or not _usable_name_part(family):
+        # One word, or parts BibTeX would misread (a "-" alone is a separator to it): keep whole.
+        return "{" + escape_text(" ".join(name.split()), ascii) + "}"
     # A comma or a stand-alone "and" inside a part would be read as a separator: brace the part.
     if "," in family_text or re.search(r"(?i)\band\b", family_text):
         family_text = "{" + family_text + "}"
     if "," in given_text or re.search(r"(?i)\band\b", given_text):
         given_text = "{" + given_text + "}"
     return f"{family_text}, {given_text}"
+
+
+def _usable_name_part(part: str) -> bool:
+    """BibTeX splits name parts at spaces, "-" and "~"; a part must not start or end with one."""
+    return bool(part) and part[0] not in "-~" and part[-1] not in "-~"
 
 
 def format_authors(paper: Paper, ascii: bool = True) -> str | None:

@@ -248,8 +248,19 @@ class KeyRegistry:
             formula = compile_formula(formula)
         keys: dict[str, str] = {}
         with self._transaction():
-            used = {row[0] for row in self._db.execute("SELECT fold FROM keys_entries")}
-            used.update(key.lower() if key.isascii() else key_fold(key) for key in taken)
+            # Clashes: the taken keys in memory, the registry (and keys stored earlier in this call)
+            # through the index on folded keys, so the cost does not grow with the registry.
+            taken_folds = {key.lower() if key.isascii() else key_fold(key) for key in taken}
+            registered = self._db.cursor()
+
+            def clashes(key: str) -> bool:
+                fold = key_fold(key)
+                if fold in taken_folds:
+                    return True
+                return registered.execute(
+                    "SELECT 1 FROM keys_entries WHERE fold = ? LIMIT 1", (fold,)
+                ).fetchone()
+
             for paper in papers:
                 identity = paper.identity
                 if identity in keys:
@@ -262,10 +273,9 @@ class KeyRegistry:
                     continue
                 base = formula.key_for(paper)
                 n = 0
-                while key_fold(base + postfix(n)) in used:
+                while clashes(base + postfix(n)):
                     n += 1
                 key = base + postfix(n)
-                used.add(key_fold(key))
                 self._insert(paper, ids, key, "formula")
                 keys[identity] = key
         return keys
@@ -276,25 +286,33 @@ class KeyRegistry:
         From now on :meth:`find` and :meth:`assign` return ``key`` for this paper. A key the registry
         gave the paper before stays reserved (never given to another paper) and stays in :meth:`rows`.
         """
-        key = key.strip()
-        if not key:
+        self.record_many([(paper, key)])
+
+    def record_many(self, pairs: Iterable[tuple[Paper, str]]) -> None:
+        """:meth:`record` for many ``(paper, key)`` pairs in one transaction (e.g. a whole .bib file)."""
+        pairs = [(paper, key.strip()) for paper, key in pairs]
+        if any(not key for _, key in pairs):
             raise UsageError("cannot record an empty citation key")
-        ids = _ids(paper)
         with self._transaction():
-            rows = self._candidates(ids)
-            if rows and rows[0][1] == key:
-                self._complete(rows[0], ids, paper)
-                return
-            if rows:
-                marks = ",".join("?" * len(rows))
-                self._db.execute(
-                    f"UPDATE keys_entries SET current = 0 WHERE id IN ({marks})", [r[0] for r in rows]
-                )
-            earlier = [row[0] for row in rows if row[1] == key]
-            if earlier:  # a key this paper had before becomes its current key again
-                self._db.execute("UPDATE keys_entries SET current = 1 WHERE id = ?", (earlier[0],))
-                return
-            self._insert(paper, ids, key, "recorded")
+            for paper, key in pairs:
+                self._record(paper, key)
+
+    def _record(self, paper: Paper, key: str) -> None:
+        ids = _ids(paper)
+        rows = self._candidates(ids)
+        if rows and rows[0][1] == key:
+            self._complete(rows[0], ids, paper)
+            return
+        if rows:
+            marks = ",".join("?" * len(rows))
+            self._db.execute(
+                f"UPDATE keys_entries SET current = 0 WHERE id IN ({marks})", [r[0] for r in rows]
+            )
+        earlier = [row[0] for row in rows if row[1] == key]
+        if earlier:  # a key this paper had before becomes its current key again
+            self._db.execute("UPDATE keys_entries SET current = 1 WHERE id = ?", (earlier[0],))
+            return
+        self._insert(paper, ids, key, "recorded")
 
     def all_keys(self) -> set[str]:
         """Every key in the registry (as given, not folded)."""

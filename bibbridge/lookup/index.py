@@ -21,7 +21,6 @@ unpacked on first use, so a title query never pays for the identifier index and 
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import re
@@ -99,6 +98,8 @@ def fold_words(text: str) -> str:
 
 def fold_many(texts: list[str]) -> list[str]:
     """:func:`fold_words` of each text, done in one pass over all of them (texts hold no newline)."""
+    if not texts:
+        return []
     joined = "\n".join(texts)
     if not joined.isascii():
         joined = _ascii(joined)
@@ -195,7 +196,7 @@ class Table:
         """A table from records (see :data:`Record`)."""
         columns: list[list[Any]] = [[], [], [], [], [], [], []]
         for record in records:
-            for column, value in zip(columns, record):
+            for column, value in zip(columns, record, strict=True):
                 column.append(value)
         keys, titles, authors, years, dois, arxiv_ids, lines = columns
         return cls.from_columns(name, keys, titles, authors, years, dois, arxiv_ids, lines, file)
@@ -226,7 +227,8 @@ class Table:
         first_authors = fold_many([family_name(a[0]) if a else "" for a in authors])
 
         postings: defaultdict[str, list[int]] = defaultdict(list)
-        for row, (title, names, first) in enumerate(zip(folded_titles, folded_names, first_authors)):
+        rows_words = zip(folded_titles, folded_names, first_authors, strict=True)
+        for row, (title, names, first) in enumerate(rows_words):
             words = set(title.split())
             words.update(names.split())
             if first:
@@ -254,7 +256,7 @@ class Table:
         encoded = [
             _FIELD_SEP.join(fields).encode()
             for fields in zip(keys, titles, [_NAME_SEP.join(a) for a in authors], years, dois, arxiv_ids,
-                              [str(line) if line else "" for line in lines], folded_titles)
+                              [str(line) if line else "" for line in lines], folded_titles, strict=True)
         ]
         values = table._values
         values["postings"] = {word: array("i", rows).tobytes() for word, rows in postings.items()}
@@ -301,10 +303,13 @@ def file_stamp(path: Path) -> tuple:
 
 
 def cache_path_for(path: Path, kind: str) -> Path:
+    import zlib  # a checksum is enough: the stamp inside names the file exactly
+
     from ..home import cache_dir
 
-    digest = hashlib.sha1(f"{kind}:{path}".encode()).hexdigest()[:20]
-    return cache_dir() / "lookup" / f"{kind}-{digest}.marshal"
+    digest = zlib.crc32(str(path).encode("utf-8", "surrogateescape"))
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in path.name)[:60]
+    return cache_dir() / "lookup" / f"{kind}-{stem}-{digest:08x}.marshal"
 
 
 def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:

@@ -159,7 +159,8 @@ def _match_key(table: Table, key: str, offer: Callable[[int, int, str], None]) -
         for index in range(start, min(start + 200, len(keys))):
             if not keys[index].startswith(lower):
                 break
-            offer(table.sorted_key_rows[index], min(94, 80 + 15 * len(lower) // len(keys[index])), "key-prefix")
+            score = min(94, 80 + 15 * len(lower) // len(keys[index]))
+            offer(table.sorted_key_rows[index], score, "key-prefix")
     if len(lower) >= 5 and keys:
         from rapidfuzz import fuzz, process
 
@@ -199,16 +200,14 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
         return []
     weights: list[float] = []
     per_word: list[dict[int, float]] = []
-    expanded: dict[str, float] = {}  # every indexed word any query word stands for
+    claimed: set[str] = set()  # the indexed words the query words most likely mean (for precision)
     first_author: dict[int, float] = {}  # rows whose first author a query word names
     for word in query.words:
         sims: dict[int, float] = {}
-        best_word, best_sim = "", 0.0
-        for indexed, similarity in _expansions(table, word).items():
-            if similarity > best_sim:
-                best_word, best_sim = indexed, similarity
-            if similarity > expanded.get(indexed, 0.0):
-                expanded[indexed] = similarity
+        expansions = _expansions(table, word)
+        best_word, best_sim = max(expansions.items(), key=lambda item: item[1], default=("", 0.0))
+        claimed.update(w for w, similarity in expansions.items() if similarity >= best_sim - 0.05)
+        for indexed, similarity in expansions.items():
             get = sims.get
             for row in table.rows_of(indexed):
                 if similarity > get(row, 0.0):
@@ -230,7 +229,7 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
     denominator = word_weight + (year_weight if years else 0.0)
 
     coverage: dict[int, float] = {}
-    pairs = list(zip(weights, per_word))
+    pairs = list(zip(weights, per_word, strict=True))
     for row in rows:
         got = 0.0
         for weight, sims in pairs:
@@ -249,9 +248,11 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
         folded_title = table.row(row).folded_title
         title_words = set(folded_title.split())
         content = (title_words - FILLER) or title_words
-        precision = sum(1 for word in content if word in expanded) / len(content) if content else 0.0
+        precision = sum(1 for word in content if word in claimed) / len(content) if content else 0.0
+        # Whole-title similarity only where the query named title words: for "müller 2023" it would
+        # rank Müller's papers by how much their titles happen to resemble "muller 2023".
+        similarity = fuzz.token_set_ratio(query_text, folded_title) / 100 if precision else 0.0
         precision = max(precision, first_author.get(row, 0.0))
-        similarity = fuzz.token_set_ratio(query_text, folded_title) / 100 if query.words else 0.0
         score = round(95 * (0.80 * coverage[row] + 0.12 * precision + 0.08 * similarity))
         scored.append((row, score))
     return scored

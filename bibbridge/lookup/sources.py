@@ -24,7 +24,6 @@ from typing import Any
 
 from ..errors import BibbridgeError, InputError
 from ..text import normalise_arxiv_id
-from .detex import detex
 from .index import Record, Table, cached_table
 from .match import Query
 
@@ -32,9 +31,10 @@ ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
 DEFAULT_BBT_URL = "http://localhost:23119/better-bibtex/json-rpc"
 BBT_TIMEOUT = 5.0
 
-_AND = re.compile(r"\s+and\s+")
 _YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_ARXIV_IN = re.compile(r"arxiv[:/.\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
+_ARXIV_IN = re.compile(
+    r"arxiv[:/.\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
+)
 
 
 class SourceUnavailable(BibbridgeError):
@@ -91,29 +91,18 @@ def bib_authors(value: str) -> list[str]:
     """BibTeX ``author`` value → names with LaTeX decoded (``M{\\"u}ller, Anna and others`` → …)."""
     if not value:
         return []
-    names = _AND.split(detex(value))
+    from .detex import detex
+
+    # detex leaves single spaces, so " and " splits names without a regex.
+    names = detex(value).split(" and ")
     return [name for name in names if name and name != "others"]
-
-
-def bib_record(key: str, fields: dict[str, str], line: int | None) -> Record:
-    """One .bib entry (fields as the reader gives them, lower-case names) → a lookup record."""
-    eprint = fields.get("eprint", "")
-    kind = (fields.get("eprinttype") or fields.get("archiveprefix") or "").lower()
-    arxiv_id = ""
-    if eprint and (kind in ("arxiv", "") or not kind):
-        arxiv_id = normalise_arxiv_id(eprint) or ""
-    if not arxiv_id:
-        arxiv_id = _arxiv_in(fields.get("url"), fields.get("journal"))
-    authors = bib_authors(fields.get("author") or fields.get("editor") or "")
-    year = fields.get("year") or fields.get("date") or ""
-    if not (len(year) == 4 and year.isdigit()):
-        year = _year(year)
-    return (key, detex(fields.get("title", "")), authors, year, fields.get("doi", ""), arxiv_id, line)
 
 
 def bib_table(name: str, entries: list[Any]) -> Table:
     """The table of scanned .bib entries (``key``, ``fields``, ``line`` each), built column by column:
     LaTeX is decoded only where a value holds markup, and no per-entry record is made."""
+    from .detex import detex
+
     fields = [entry.fields for entry in entries]
     years = []
     for f in fields:
@@ -192,6 +181,8 @@ def csl_key(item: dict[str, Any]) -> str:
 
 def csl_record(item: dict[str, Any]) -> Record | None:
     """A CSL-JSON item → a lookup record (None for items without any key)."""
+    from .detex import detex
+
     key = csl_key(item)
     if not key:
         return None
@@ -318,8 +309,9 @@ def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
         if not key or item.get("trashed"):
             continue
         authors = [_zotero_creator(c) for c in item.get("creators") or []]
+        arxiv_id = str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url"))
         yield (key, str(item.get("title") or ""), [a for a in authors if a], str(item.get("year") or ""),
-               str(item.get("doi") or ""), str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url")), None)
+               str(item.get("doi") or ""), arxiv_id, None)
 
 
 def _zotero_creator(creator: Any) -> str:
@@ -380,7 +372,7 @@ class BetterBibTeX(Source):
         try:
             answer = response.json()
         except ValueError:
-            raise SourceUnavailable(f"Better BibTeX at {self.url} answered something that is not JSON") from None
+            raise SourceUnavailable(f"Better BibTeX at {self.url} did not answer JSON") from None
         if isinstance(answer, dict) and answer.get("error") is not None:
             error = answer["error"]
             message = error.get("message") if isinstance(error, dict) else str(error)

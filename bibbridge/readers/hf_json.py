@@ -227,8 +227,9 @@ def _read_paper_data(data: Any, file: str | None, line: int | None) -> tuple[lis
     if not isinstance(data, dict):
         raise InputError(f"expected a paper object, found {_shape(data)}", file=file, line=line or 1)
     inner = data["paper"] if isinstance(data.get("paper"), dict) else data
-    paper = paper_from_hf(inner, data if inner is not data else None, file, line,
-                          extra_org=data.get("submitterOrganization"))
+    paper = paper_from_hf(
+        inner, data if inner is not data else None, file, line, extra_org=data.get("submitterOrganization")
+    )
     if paper is None:
         raise InputError("paper object without a title", file=file, line=line or 1)
     return [paper], []

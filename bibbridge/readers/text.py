@@ -122,7 +122,8 @@ def _strip_glued_chrome(text: str) -> str:
         for chrome in CHROME:
             if text.startswith(chrome) and len(text) > len(chrome):
                 rest = text[len(chrome) :]
-                glued = rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"“'‘(["
+                # "SubscribeOn …", "Subscribe3D …", "Subscribe学习 …" — but not "Subscribers …".
+                glued = not rest[0].islower() and not rest[0].isspace()
                 if glued or any(rest.startswith(c) for c in CHROME):
                     text, changed = rest.strip(), True
                     break
@@ -166,7 +167,7 @@ def _tokens(text: str) -> list[_Item]:
                 after_chrome = True
                 continue
             kind = DATE
-        elif items and items[-1].kind == DATE and _NUMBER.match(line):
+        elif items and items[-1].kind == DATE and items[-1].line == number - 1 and _NUMBER.match(line):
             kind = UPVOTES
         else:
             kind = TEXT
@@ -240,8 +241,9 @@ class _Assembler:
             return
         if draft is not None and draft.abstract and looks_like_abstract(line) and not _is_abstract(following):
             if draft.stage == 0:
-                self.warn(f"a second abstract paragraph for {draft.title[:60]!r}; joined to the first",
-                          item.line)
+                self.warn(
+                    f"a second abstract paragraph for {draft.title[:60]!r}; joined to the first", item.line
+                )
                 draft.abstract = f"{draft.abstract} {line}"
             else:
                 self.warn("an abstract with no title before it; skipped", item.line)
@@ -261,8 +263,10 @@ class _Assembler:
                 self.warn(f"stray date line {item.text!r} (no '·' or authors line before it)", item.line)
             return
         if stage <= draft.stage:
-            self.warn(f"stray metadata line {item.text!r} (the paper at line {draft.line} has it already)",
-                      item.line)
+            self.warn(
+                f"stray metadata line {item.text!r} (the paper at line {draft.line} has it already)",
+                item.line,
+            )
             return
         draft.stage = stage
         if item.kind == AUTHORS:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from .candidate import Candidate
 
 SCHEMA = """
@@ -50,9 +51,17 @@ class ResolveCache:
 
         self.path = Path(path) if path is not None else cache_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30)
-        self._db.executescript(SCHEMA)
-        self._db.commit()
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=30)
+            # A cache: WAL with synchronous=NORMAL never corrupts, and skips an fsync per stored answer.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(
+                f"cannot open the resolve cache ({exc}); it is safe to delete", file=str(self.path)
+            ) from None
 
     def close(self) -> None:
         self._db.close()

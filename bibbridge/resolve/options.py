@@ -27,7 +27,9 @@ def s2_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def offline_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--offline", is_flag=True, help="Resolve from the cache only; make no request.")(func)
+    return click.option(
+        "--offline", is_flag=True, help="Use the resolve cache only; make no request (implies --resolve)."
+    )(func)
 
 
 def resolving_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -188,6 +188,9 @@ def _search(services: _Services, work: _Work, source: str) -> list[Candidate] | 
 
 
 def _find(services: _Services, work: _Work, sources: Sequence[str]) -> None:
+    if not fold(work.paper.title):
+        work.reasons.append("no title to search for")
+        return
     for source in sources:
         candidates = _search(services, work, source)
         if candidates is None:

@@ -63,6 +63,16 @@ CREATE TABLE IF NOT EXISTS collections (
 """
 
 Progress = Callable[[str, int, int], None]
+FORMAT = "1"  # bump when the row layout changes: an older index is then read again from the server
+SEP = "\x1f"  # joins identities and collection keys in one column (cheaper to read than JSON)
+
+
+def _join(values: Iterable[str]) -> str:
+    return SEP.join(values)
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(SEP) if value else []
 
 
 @dataclass
@@ -145,8 +155,8 @@ def item_row(obj: dict[str, Any], pending: bool = False) -> tuple[Any, ...] | No
         item_arxiv_id(data),
         item_doi(data),
         data.get("url") or None,
-        json.dumps(sorted(item_identities(data)), ensure_ascii=False),
-        json.dumps(list(data.get("collections") or [])),
+        _join(sorted(item_identities(data))),
+        _join(data.get("collections") or []),
         1 if data.get("deleted") else 0,
         1 if pending else 0,
     )
@@ -165,6 +175,11 @@ class LibraryIndex:
         self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self._items: list[IndexedItem] | None = None  # decoded rows, until the next change
+        if self._meta("format") != FORMAT:
+            self.reset()
+            self._set_meta("format", FORMAT)
+            self.db.commit()
         # An index made against another server is of no use for this one: start over.
         if api_url is not None:
             seen = self._meta("api_url")
@@ -192,6 +207,7 @@ class LibraryIndex:
         self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, str(value)))
 
     def reset(self) -> None:
+        self._items = None
         self.db.execute("DELETE FROM items")
         self.db.execute("DELETE FROM collections")
         self.db.execute("DELETE FROM meta WHERE name IN ('version', 'complete')")
@@ -208,6 +224,7 @@ class LibraryIndex:
     # -- items ----------------------------------------------------------------------------------------
     def upsert_items(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> int:
         rows = [row for obj in objects if (row := item_row(obj, pending)) is not None]
+        self._items = None
         self.db.executemany(
             "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
@@ -219,13 +236,15 @@ class LibraryIndex:
         self.db.commit()
 
     def set_item_state(self, key: str, version: int | None, collections: list[str] | None = None) -> None:
+        self._items = None
         if collections is not None:
-            self.db.execute("UPDATE items SET collections = ? WHERE key = ?", (json.dumps(collections), key))
+            self.db.execute("UPDATE items SET collections = ? WHERE key = ?", (_join(collections), key))
         if version is not None:
             self.db.execute("UPDATE items SET version = ? WHERE key = ?", (version, key))
 
     def remove_items(self, keys: Iterable[str]) -> int:
         keys = list(keys)
+        self._items = None
         self.db.executemany("DELETE FROM items WHERE key = ?", [(k,) for k in keys])
         return len(keys)
 
@@ -233,10 +252,21 @@ class LibraryIndex:
         return dict(self.db.execute("SELECT key, version FROM items"))
 
     def items(self) -> list[IndexedItem]:
+        """Every row, decoded (cached until the index changes)."""
+        if self._items is None:
+            self._items = self._select("")
+        return self._items
+
+    def item(self, key: str) -> IndexedItem | None:
+        found = self._select("WHERE key = ?", (key,))
+        return found[0] if found else None
+
+    def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[IndexedItem]:
         out = []
         for row in self.db.execute(
             "SELECT key, version, item_type, title, creators, date, citation_key, arxiv_id, doi, url, "
-            "identities, collections, trashed, pending FROM items"
+            f"identities, collections, trashed, pending FROM items {where}",
+            args,
         ):
             out.append(
                 IndexedItem(
@@ -250,16 +280,13 @@ class LibraryIndex:
                     arxiv_id=row[7],
                     doi=row[8],
                     url=row[9],
-                    identities=set(json.loads(row[10] or "[]")),
-                    collections=json.loads(row[11] or "[]"),
+                    identities=set(_split(row[10])),
+                    collections=_split(row[11]),
                     trashed=bool(row[12]),
                     pending=bool(row[13]),
                 )
             )
         return out
-
-    def item(self, key: str) -> IndexedItem | None:
-        return next((i for i in self.items() if i.key == key), None)
 
     # -- collections -----------------------------------------------------------------------------------
     def upsert_collections(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> None:

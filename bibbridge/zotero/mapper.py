@@ -160,9 +160,9 @@ def item_identities(data: dict[str, Any]) -> set[str]:
     doi = item_doi(data)
     if doi:
         out.add(f"doi:{doi}")
-    title = normalise_title(data.get("title") or "")
+    title = title_identity(data.get("title") or "")
     if title:
-        out.add(f"title:{title}")
+        out.add(title)
     return out
 
 
@@ -175,9 +175,19 @@ def paper_identities(paper: Paper) -> set[str]:
         out.add(f"doi:{paper.doi_key}")
     if paper.arxiv_id:
         out.add(f"doi:{arxiv_doi(paper.arxiv_id).lower()}")
-    if paper.title_key:
-        out.add(f"title:{paper.title_key}")
+    title = title_identity(paper.title)
+    if title:
+        out.add(title)
     return out
+
+
+def title_identity(title: str) -> str | None:
+    """``title:<folded>``; a title that folds to nothing (all symbols) is compared as written."""
+    folded = normalise_title(title)
+    if folded:
+        return f"title:{folded}"
+    written = " ".join(title.casefold().split())
+    return f"title:={written}" if written else None
 
 
 def creator_names(data: dict[str, Any]) -> list[str]:

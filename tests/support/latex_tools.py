@@ -40,9 +40,8 @@ class BibtexRun:
     @property
     def errors(self) -> list[str]:
         """Error lines; BibTeX reports each with a '---line N of file' or '---while reading' trailer."""
-        lines = self.log.splitlines()
-        found = [line for line in lines if re.search(r"---(line \d+ of|while)|^I('m| was)|error message", line)]
-        return found
+        pattern = re.compile(r"---(line \d+ of|while)|^I('m| was)|error message")
+        return [line for line in self.log.splitlines() if pattern.search(line)]
 
     @property
     def items(self) -> int:

@@ -64,7 +64,9 @@ def atom_entry(p: FakePaper, version: int = 1) -> str:
     extra = ""
     if p.journal_ref:
         extra += f"\n    <arxiv:journal_ref>{escape(p.journal_ref)}</arxiv:journal_ref>"
-    cats = "".join(f'\n    <category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in p.categories)
+    cats = "".join(
+        f'\n    <category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in p.categories
+    )
     doi = ""
     if p.doi:
         doi = (
@@ -72,13 +74,14 @@ def atom_entry(p: FakePaper, version: int = 1) -> str:
             f'\n    <link rel="related" href="https://doi.org/{escape(p.doi)}" title="doi"/>'
         )
     updated = p.updated or p.published
+    pdf = f"https://arxiv.org/pdf/{p.arxiv_id}v{version}"
     return f"""
   <entry>
     <id>http://arxiv.org/abs/{p.arxiv_id}v{version}</id>
     <title>{escape(_wrap(p.title))}</title>
     <updated>{updated}T12:00:00Z</updated>
     <link href="https://arxiv.org/abs/{p.arxiv_id}v{version}" rel="alternate" type="text/html"/>
-    <link href="https://arxiv.org/pdf/{p.arxiv_id}v{version}" rel="related" type="application/pdf" title="pdf"/>
+    <link href="{pdf}" rel="related" type="application/pdf" title="pdf"/>
     <summary>{escape(p.abstract)}</summary>{cats}
     <published>{p.published}T12:00:00Z</published>
     <arxiv:primary_category term="{p.primary_category}"/>{extra}{authors}{doi}
@@ -101,6 +104,7 @@ def atom_feed(papers: Iterable[FakePaper], query: str, max_results: int) -> str:
 
 
 def error_feed(bad_id: str) -> str:
+    where = f"https://arxiv.org/api/errors#incorrect_id_format_for_{escape(bad_id)}"
     return f"""<?xml version='1.0' encoding='UTF-8'?>
 <feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
   <id>https://arxiv.org/</id>
@@ -110,10 +114,10 @@ def error_feed(bad_id: str) -> str:
   <opensearch:totalResults>1</opensearch:totalResults>
   <opensearch:startIndex>0</opensearch:startIndex>
   <entry>
-    <id>https://arxiv.org/api/errors#incorrect_id_format_for_{escape(bad_id)}</id>
+    <id>{where}</id>
     <title>Error</title>
     <updated>2026-01-20T10:00:00Z</updated>
-    <link href="https://arxiv.org/api/errors#incorrect_id_format_for_{escape(bad_id)}" rel="alternate" type="text/html"/>
+    <link href="{where}" rel="alternate" type="text/html"/>
     <summary>incorrect id format for {escape(bad_id)}</summary>
     <author>
       <name>arXiv api core</name>
@@ -157,6 +161,7 @@ def s2_paper(p: FakePaper) -> dict:
 # -- servers ----------------------------------------------------------------------------------
 class _FakeHandler(QuietHandler):
     disable_nagle_algorithm = True  # headers and body are written apart: no 40 ms delayed-ACK stall
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         server = self.server
         with server.lock:
@@ -171,7 +176,9 @@ class _FakeHandler(QuietHandler):
                 status, headers, body = scripted
             else:
                 url = urlsplit(self.path)
-                status, headers, body = self.answer(url.path, {k: v[0] for k, v in parse_qs(url.query).items()})
+                status, headers, body = self.answer(
+                    url.path, {k: v[0] for k, v in parse_qs(url.query).items()}
+                )
             data = body.encode("utf-8")
             try:
                 self.send_response(status)
@@ -265,11 +272,17 @@ def serve_fake(handler: type[_FakeHandler], catalog: Iterable[FakePaper] = (), *
 
 
 @contextmanager
-def fake_services(hf: Iterable[FakePaper] = (), arxiv: Iterable[FakePaper] = (), s2: Iterable[FakePaper] = ()):
+def fake_services(
+    hf: Iterable[FakePaper] = (), arxiv: Iterable[FakePaper] = (), s2: Iterable[FakePaper] = ()
+):
     """All three fakes; yields a dict ``{"hf": server, "arxiv": server, "s2": server}`` with ``.url``."""
-    with serve_fake(FakeHF, hf) as (hf_url, hf_server), serve_fake(FakeArxiv, arxiv) as (
-        ax_url,
-        ax_server,
-    ), serve_fake(FakeS2, s2) as (s2_url, s2_server):
+    with (
+        serve_fake(FakeHF, hf) as (hf_url, hf_server),
+        serve_fake(FakeArxiv, arxiv) as (
+            ax_url,
+            ax_server,
+        ),
+        serve_fake(FakeS2, s2) as (s2_url, s2_server),
+    ):
         hf_server.url, ax_server.url, s2_server.url = hf_url, ax_url, s2_url
         yield {"hf": hf_server, "arxiv": ax_server, "s2": s2_server}
