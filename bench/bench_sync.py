@@ -85,10 +85,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,1000,20000")
     args = parser.parse_args()
+    import pyzotero.zotero  # noqa: F401 - import once up front so no row pays for it
+
     from bibbridge.readers import read_digests
     from tests.support.zotero_server import ZoteroServer
-
-    import pyzotero.zotero  # noqa: F401 - import once up front so no row pays for it
 
     papers = read_digests([DIGEST], as_of=AS_OF).papers
     print(f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores")

@@ -30,6 +30,9 @@ from .match import Query
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
 DEFAULT_BBT_URL = "http://localhost:23119/better-bibtex/json-rpc"
 BBT_TIMEOUT = 5.0
+DEFAULT_ZOTERO_URL = "https://api.zotero.org"
+#: Attempts per Zotero request in a lookup (sync retries far longer).
+ZOTERO_ATTEMPTS = 2
 
 _YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _ARXIV_IN = re.compile(
@@ -279,27 +282,30 @@ class ZoteroLibrary(Source):
         self.stale_warning: str | None = None
 
     def table(self, query: Query | None = None) -> Table:
-        from ..zotero.client import parse_library
-        from ..zotero.index import library_records
+        from ..zotero.client import ENV_API_URL, ZoteroClient, configured, parse_library, resolve_api_key
+        from ..zotero.index import LibraryIndex
 
-        parse_library(self.library)  # a missing or malformed library is a usage error, not a warning
-
-        try:
-            records = library_records(self.library, api_url=self.api_url, api_key=self.api_key, refresh=True)
-        except SourceUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
-            if not _is_unreachable(exc):
-                raise
+        # A missing or malformed library, or no API key, is a usage error (exit 2), not a warning.
+        library = parse_library(self.library)
+        api_key = resolve_api_key(self.api_key)
+        url = self.api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_ZOTERO_URL
+        with LibraryIndex(library, api_url=url) as index:
             try:
-                records = library_records(self.library, api_url=self.api_url, api_key=self.api_key,
-                                          refresh=False)
-            except Exception:  # noqa: BLE001
-                records = []
-            if not records:
-                raise SourceUnavailable(f"{self.name} is unreachable ({_reason(exc)})") from None
-            self.stale_warning = (f"{self.name} is unreachable ({_reason(exc)}); "
-                                  "answering from its local index as last refreshed")
+                # What library_records(refresh=True) does, with few retries: someone waiting for a key
+                # wants the local index's answer and a warning, not a minute of backoff.
+                with ZoteroClient(library, api_key, api_url=url, retry_base=0.2,
+                                  attempts=ZOTERO_ATTEMPTS) as client:
+                    index.refresh(client)
+            except Exception as exc:  # noqa: BLE001 - transport failures of any layer mean "unreachable"
+                if not _is_unreachable(exc):
+                    raise
+                records = index.records()
+                if not records:
+                    raise SourceUnavailable(f"{self.name} is unreachable ({_reason(exc)})") from None
+                self.stale_warning = (f"{self.name} is unreachable ({_reason(exc)}); "
+                                      "answering from its local index as last refreshed")
+            else:
+                records = index.records()
         return Table.build(self.name, _zotero_records(records))
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import Paper
+from ..model import Paper, dedupe
 from ..text import fold, normalise_arxiv_id
 from .candidate import Candidate
 from .match import choose, compare_titles, expected_authors
@@ -353,7 +353,8 @@ def resolve(
         services.close()
     cached = sum(1 for w in works if w.from_cache)
     return ResolveReport(
-        papers=[w.paper for w in works],
+        # Two digest records can turn out to be one arXiv paper: one identity, one record.
+        papers=dedupe([w.paper for w in works]),
         resolved=resolved,
         unresolved=unresolved,
         cached=cached,
