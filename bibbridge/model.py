@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .text import normalise_arxiv_id, normalise_doi, normalise_title
+from .text import clean_spaces, normalise_arxiv_id, normalise_doi, normalise_title
 
 #: The JSON field names, in output order (``bibbridge parse`` writes them in this order).
 FIELD_ORDER = (
@@ -87,12 +87,16 @@ class Paper:
         """``arxiv:<id>`` when the arXiv id is known, else ``title:<folded title>``."""
         if self.arxiv_id:
             return f"arxiv:{self.arxiv_id}"
-        return f"title:{normalise_title(self.title)}"
+        return f"title:{self.title_key}"
 
     @property
     def title_key(self) -> str:
-        """The folded title (case, accents, punctuation and whitespace ignored)."""
-        return normalise_title(self.title)
+        """The folded title (case, accents, punctuation and whitespace ignored).
+
+        A title made only of symbols folds to nothing; it then stands for itself (whitespace
+        collapsed), so two such papers do not collide.
+        """
+        return normalise_title(self.title) or clean_spaces(self.title)
 
     @property
     def doi_key(self) -> str | None:

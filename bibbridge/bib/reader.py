@@ -113,16 +113,18 @@ _W = r"[ \t\n\r]*"
 # (values: bounded runs of plain text, braces nested at most three deep, quotes without braces,
 # numbers, macros), and each long or unusual value (abstracts, '#' concatenations) with str.find.
 # The regex engine walks text ~20x slower than str.find, so it must not walk the abstracts.
-_S = r"[^{}]{0,300}"
+# [^{}] spelled as ranges (the engine tests a two-literal negated set ~3x slower), possessive so that a
+# long value fails at once instead of backtracking through its first 300 characters.
+_S = r"[\x00-z|~-\U0010ffff]{0,300}+"
 _SHORT_BRACED = rf"\{{{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*\}}"
-_SHORT_VALUE = rf"(?:{_SHORT_BRACED}|\"[^\"{{}}]{{0,300}}\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
+_SHORT_VALUE = rf"(?:{_SHORT_BRACED}|\"[^\"{{}}]{{0,300}}+\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
 _NAME = r"[A-Za-z0-9_\-().+]+"
 # "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
 _HEAD = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}]+)\s*(?=,)")
 _RUN = re.compile(rf"(?:{_W},{_W}{_NAME}{_W}={_W}{_SHORT_VALUE})*")
 _RUN_FIELD = re.compile(
     rf",{_W}({_NAME}){_W}={_W}(?:\{{((?:{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*))\}}"
-    rf"|\"([^\"{{}}]{{0,300}})\"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))"
+    rf"|\"([^\"{{}}]{{0,300}}+)\"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))"
 )
 _CLOSE = re.compile(rf"{_W},?{_W}\}}")
 _WS = re.compile(_W)

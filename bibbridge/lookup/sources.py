@@ -36,7 +36,7 @@ ZOTERO_ATTEMPTS = 2
 
 _YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _ARXIV_IN = re.compile(
-    r"arxiv[:/.\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
+    r"arxiv(?:\.org/(?:abs|pdf)/|[:\s./]*)(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
 )
 
 

@@ -99,10 +99,11 @@ class _Draft:
 
 # -- line roles --------------------------------------------------------------------------------
 def looks_like_abstract(text: str) -> bool:
-    """Long, or a real sentence: several words ending with a full stop (or ! / ?)."""
+    """Long, or a real sentence: ten words or more ending with a full stop. (Not ``?`` or ``!``:
+    titles end with those too, "When Do Curricula Work in Federated Learning?".)"""
     if len(text) >= 250:
         return True
-    return len(text) >= 60 and text[-1] in ".!?" and text.count(" ") >= 9
+    return len(text) >= 60 and text[-1] == "." and text.count(" ") >= 9
 
 
 def looks_like_title(text: str) -> bool:
