@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,28 +71,45 @@ def make_digest(target_mb: float) -> tuple[str, int]:
     return "".join(chunks), count
 
 
-def timed(func, runs: int) -> tuple[float, object]:
-    times, result = [], None
+def timed(func, runs: int) -> tuple[float, float, object]:
+    """Median wall and CPU seconds of ``func()`` (CPU time is less disturbed by other processes)."""
+    wall, cpu, result = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu), result
 
 
-def whole_process(args: list[str], runs: int) -> float:
-    exe = shutil.which("bibbridge") or sys.executable
-    cmd = [exe, *args] if exe != sys.executable else [exe, "-m", "bibbridge", *args]
+def _ms(wall: float, cpu: float) -> str:
+    return f"{wall * 1000:.0f} / {cpu * 1000:.0f} ms"
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_timed(cmd: list[str], runs: int) -> tuple[float, float]:
+    """Median wall and CPU (user + system) seconds of a whole process, after one warm-up run."""
     subprocess.run(cmd, capture_output=True, check=True)  # warm the file cache
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _child_cpu()
         subprocess.run(cmd, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(_child_cpu() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
-def heavy_imports_on_version() -> list[str]:
+def whole_process(args: list[str], runs: int) -> tuple[float, float]:
+    exe = shutil.which("bibbridge")
+    return run_timed([exe, *args] if exe else [sys.executable, "-m", "bibbridge", *args], runs)
+
+
+def heavy_imports_on_version() -> tuple[list[str], float]:
+    """Heavy modules imported by ``--version``, and the cumulative import time of bibbridge.cli (ms)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -105,7 +123,10 @@ def heavy_imports_on_version() -> list[str]:
         text=True,
     ).stderr
     names = {line.split("|")[-1].strip().split(".")[0] for line in out.splitlines() if "|" in line}
-    return sorted(n for n in HEAVY if n in names)
+    cli_us = next(
+        int(line.split("|")[1]) for line in out.splitlines() if line.split("|")[-1].strip() == "bibbridge.cli"
+    )
+    return sorted(n for n in HEAVY if n in names), cli_us / 1000
 
 
 def main() -> None:
@@ -121,37 +142,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big-digest.txt"
         path.write_bytes(data)
-        seconds, result = timed(lambda: read_digests([path], as_of=AS_OF), opts.runs)
+        seconds, cpu, result = timed(lambda: read_digests([path], as_of=AS_OF), opts.runs)
     mb = len(data) / 1_000_000
     got = len(result.papers)
     print(f"generated digest: {mb:.1f} MB, {expected} papers ({got} read, {len(result.warnings)} warnings)")
     if got != expected:
         print("  MISMATCH: the reader lost or invented papers", file=sys.stderr)
     rate = f"{mb / seconds:.0f} MB/s, {got / seconds:,.0f} papers/s"
-    print(f"in-process read:  {seconds * 1000:.0f} ms  →  {rate}")
+    print(f"in-process read:  {seconds * 1000:.0f} ms  →  {rate} (median of {opts.runs}, wall time)")
+    print(f"                  {cpu * 1000:.0f} ms CPU  →  {mb / cpu:.0f} MB/s, {got / cpu:,.0f} papers/s")
 
     largest = max(DIGESTS.glob("*.txt"), key=lambda p: p.stat().st_size)
-    version = whole_process(["--version"], opts.runs * 2)
-    parse = whole_process(["parse", str(largest), "--as-of", AS_OF], opts.runs)
-    print(f"whole process:    bibbridge --version {version * 1000:.0f} ms (median of {opts.runs * 2})")
+    version, version_cpu = whole_process(["--version"], opts.runs * 2)
+    parse, parse_cpu = whole_process(["parse", str(largest), "--as-of", AS_OF], opts.runs)
+    click_only, click_cpu = run_timed([sys.executable, "-c", "import click"], opts.runs * 2)
+    print(f"whole process (median wall / CPU):  bibbridge --version {_ms(version, version_cpu)}")
     print(
         f"                  bibbridge parse {largest.name} ({largest.stat().st_size / 1000:.0f} kB) "
-        f"{parse * 1000:.0f} ms (median of {opts.runs})"
+        f"{_ms(parse, parse_cpu)}"
     )
-    baseline = whole_process_python(["-c", "import click"], opts.runs * 2)
-    print(f"                  python -c 'import click' {baseline * 1000:.0f} ms (baseline)")
-    heavy = heavy_imports_on_version()
-    print(f"heavy modules imported by --version: {', '.join(heavy) if heavy else 'none'}")
+    print(f"                  python -c 'import click' {_ms(click_only, click_cpu)} (baseline)")
+    heavy, cli_ms = heavy_imports_on_version()
+    print(
+        f"heavy modules imported by --version: {', '.join(heavy) if heavy else 'none'}; "
+        f"import of bibbridge.cli (click included) {cli_ms:.0f} ms"
+    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
-
-
-def whole_process_python(args: list[str], runs: int) -> float:
-    times = []
-    for _ in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, *args], capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])
+    print(f"load average during the run: {load}")
 
 
 if __name__ == "__main__":

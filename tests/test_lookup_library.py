@@ -81,7 +81,9 @@ def test_the_library_holds_every_digest_paper(library: Library) -> None:
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_every_paper_is_found_first_by_a_title_variant(library: Library, finder: Lookup, variant: str) -> None:
+def test_every_paper_is_found_first_by_a_title_variant(
+    library: Library, finder: Lookup, variant: str
+) -> None:
     make = VARIANTS[variant]
     misses = []
     for paper in library.papers:
@@ -94,15 +96,19 @@ def test_every_paper_is_found_first_by_a_title_variant(library: Library, finder:
 
 def test_every_paper_is_found_exactly_by_arxiv_id_and_doi(library: Library, finder: Lookup) -> None:
     for paper in library.papers:
-        for query in (paper.arxiv_id, f"arXiv:{paper.arxiv_id}v2", f"https://arxiv.org/abs/{paper.arxiv_id}",
-                      f"https://doi.org/10.48550/arXiv.{paper.arxiv_id}"):
+        for query in (
+            paper.arxiv_id,
+            f"arXiv:{paper.arxiv_id}v2",
+            f"https://arxiv.org/abs/{paper.arxiv_id}",
+            f"https://doi.org/10.48550/arXiv.{paper.arxiv_id}",
+        ):
             matches = finder.search(query)
             assert [(m.key, m.score) for m in matches] == [(paper.key, 100)], query
             assert matches[0].matched in ("arxiv", "doi")
 
 
 def test_first_author_and_year_find_the_paper_among_the_best(library: Library, finder: Lookup) -> None:
-    """"the Müller paper from 2023": every paper with that first author and year outranks the rest."""
+    """ "the Müller paper from 2023": every paper with that first author and year outranks the rest."""
     for paper in library.papers[:60]:
         if not paper.year:
             continue

@@ -43,13 +43,24 @@ def free_port() -> int:
 
 # -- CSL-JSON -------------------------------------------------------------------------------------
 CSL = [
-    {"id": "vaswani2017attention", "type": "paper-conference", "title": "Attention is All you Need",
-     "author": [{"family": "Vaswani", "given": "Ashish"}, {"family": "Shazeer", "given": "Noam"}],
-     "issued": {"date-parts": [[2017]]}, "URL": "https://arxiv.org/abs/1706.03762"},
-    {"id": "http://zotero.org/users/1/items/ABCD2345", "citation-key": "brownLanguageModelsAre2020",
-     "type": "article", "title": "Language Models are Few-Shot Learners",
-     "author": [{"family": "Brown", "given": "Tom B."}], "issued": {"date-parts": [["2020", 5, 28]]},
-     "number": "arXiv:2005.14165", "DOI": "10.48550/arXiv.2005.14165"},
+    {
+        "id": "vaswani2017attention",
+        "type": "paper-conference",
+        "title": "Attention is All you Need",
+        "author": [{"family": "Vaswani", "given": "Ashish"}, {"family": "Shazeer", "given": "Noam"}],
+        "issued": {"date-parts": [[2017]]},
+        "URL": "https://arxiv.org/abs/1706.03762",
+    },
+    {
+        "id": "http://zotero.org/users/1/items/ABCD2345",
+        "citation-key": "brownLanguageModelsAre2020",
+        "type": "article",
+        "title": "Language Models are Few-Shot Learners",
+        "author": [{"family": "Brown", "given": "Tom B."}],
+        "issued": {"date-parts": [["2020", 5, 28]]},
+        "number": "arXiv:2005.14165",
+        "DOI": "10.48550/arXiv.2005.14165",
+    },
     {"type": "article", "title": "An item without any key is not citable"},
 ]
 
@@ -82,8 +93,14 @@ def test_missing_source_file_is_an_input_error(tmp_path: Path) -> None:
 # -- the local registry ----------------------------------------------------------------------------
 def test_local_registry_answers_with_the_keys_bibbridge_gave_out() -> None:
     assert bibbridge.lookup("generative marginalization") == []  # nothing given out yet: empty, no error
-    papers = [Paper(title="Generative Marginalization Models", authors=["Sulin Liu", "Peter Ramadge"],
-                    published="2023-10-19", arxiv_id="2310.12920")]
+    papers = [
+        Paper(
+            title="Generative Marginalization Models",
+            authors=["Sulin Liu", "Peter Ramadge"],
+            published="2023-10-19",
+            arxiv_id="2310.12920",
+        )
+    ]
     keys = bibbridge.assign_keys(papers)
     key = keys[papers[0].identity]
     matches = bibbridge.lookup("generative marginalisation models")  # British spelling: a typo
@@ -98,7 +115,9 @@ def test_same_key_in_two_sources_is_one_answer(tmp_path: Path) -> None:
     bib = tmp_path / "refs.bib"
     bib.write_text(BIB, encoding="utf-8")
     csl = tmp_path / "refs.json"
-    csl.write_text(json.dumps([{"id": "lecun2015deep", "title": "Deep learning", "DOI": "10.1038/nature14539"}]))
+    csl.write_text(
+        json.dumps([{"id": "lecun2015deep", "title": "Deep learning", "DOI": "10.1038/nature14539"}])
+    )
     matches = bibbridge.lookup("10.1038/NATURE14539", sources=[bib, csl])
     assert [(m.key, m.score, m.sources) for m in matches] == [("lecun2015deep", 100, [str(bib), str(csl)])]
 
@@ -154,8 +173,14 @@ def test_sources_spec_rejects_unknown_kinds() -> None:
 
 # -- Better BibTeX JSON-RPC ---------------------------------------------------------------------------
 BBT_ITEMS = [
-    bbt_item("mullerGenerativeMarginalization2023", "Generative Marginalization Models", "Müller", "Anna", 2023,
-             arxiv_id="2310.12920"),
+    bbt_item(
+        "mullerGenerativeMarginalization2023",
+        "Generative Marginalization Models",
+        "Müller",
+        "Anna",
+        2023,
+        arxiv_id="2310.12920",
+    ),
     bbt_item("vaswaniAttentionAllYou2017", "Attention Is All You Need", "Vaswani", "Ashish", 2017),
 ]
 
@@ -167,8 +192,11 @@ def test_better_bibtex_search_over_json_rpc() -> None:
         assert (match.key, match.sources) == ("vaswaniAttentionAllYou2017", ["bbt"])
         assert server.calls == [("item.search", ["attention all you need"])]  # filler words are not sent
         assert finder.search("müller 2023")[0].key == "mullerGenerativeMarginalization2023"
-        assert finder.search("arXiv:2310.12920v1")[0].score == 100
-        assert server.calls[-1] == ("item.search", ["2310.12920"])
+        assert finder.search("marginalization 2023")[0].candidate.paper.arxiv_id == "2310.12920"
+        calls = len(server.calls)
+        # Zotero's quick search (title, creator, year) does not search identifiers: not asked.
+        assert finder.search("arXiv:2310.12920v1") == []
+        assert len(server.calls) == calls
         assert finder.warnings == []
 
 
@@ -176,7 +204,8 @@ def test_better_bibtex_url_comes_from_the_environment(monkeypatch: pytest.Monkey
     with serve_bbt(BBT_ITEMS) as (url, server):
         monkeypatch.setenv("BIBBRIDGE_BBT_URL", url)
         assert bibbridge.lookup("attention", sources={"bbt": True, "local": False})[0].key == (
-            "vaswaniAttentionAllYou2017")
+            "vaswaniAttentionAllYou2017"
+        )
         assert len(server.calls) == 1
 
 
@@ -205,26 +234,54 @@ def zotero_server():
     from tests.support.zotero_server import ZoteroServer
 
     with ZoteroServer() as server:
-        server.add_item({"itemType": "preprint", "title": "Generative Marginalization Models",
-                         "creators": [{"creatorType": "author", "firstName": "Sulin", "lastName": "Liu"}],
-                         "date": "2023-10-19", "citationKey": "liuGenerativeMarginalizationModels2023",
-                         "DOI": "10.48550/arXiv.2310.12920", "url": "http://arxiv.org/abs/2310.12920",
-                         "archiveID": "arXiv:2310.12920", "repository": "arXiv"})
-        server.add_item({"itemType": "journalArticle", "title": "Deep learning", "date": "2015",
-                         "creators": [{"creatorType": "author", "firstName": "Yann", "lastName": "LeCun"}],
-                         "DOI": "10.1038/nature14539", "extra": "PMID: 26017442\nCitation Key: lecun2015deep"})
+        server.add_item(
+            {
+                "itemType": "preprint",
+                "title": "Generative Marginalization Models",
+                "creators": [{"creatorType": "author", "firstName": "Sulin", "lastName": "Liu"}],
+                "date": "2023-10-19",
+                "citationKey": "liuGenerativeMarginalizationModels2023",
+                "DOI": "10.48550/arXiv.2310.12920",
+                "url": "http://arxiv.org/abs/2310.12920",
+                "archiveID": "arXiv:2310.12920",
+                "repository": "arXiv",
+            }
+        )
+        server.add_item(
+            {
+                "itemType": "journalArticle",
+                "title": "Deep learning",
+                "date": "2015",
+                "creators": [{"creatorType": "author", "firstName": "Yann", "lastName": "LeCun"}],
+                "DOI": "10.1038/nature14539",
+                "extra": "PMID: 26017442\nCitation Key: lecun2015deep",
+            }
+        )
         server.add_item({"itemType": "journalArticle", "title": "An item without a citation key"})
-        server.add_item({"itemType": "journalArticle", "title": "A trashed deep learning paper",
-                         "extra": "Citation Key: trashed2015deep"}, trashed=True)
+        server.add_item(
+            {
+                "itemType": "journalArticle",
+                "title": "A trashed deep learning paper",
+                "extra": "Citation Key: trashed2015deep",
+            },
+            trashed=True,
+        )
         yield server
 
 
 def test_zotero_library_native_field_and_extra_line(zotero_server) -> None:  # noqa: ANN001
-    spec = {"local": False, "zotero": {"library": f"user:{zotero_server.user_id}", "api_url": zotero_server.url,
-                                       "api_key": zotero_server.api_key}}
+    spec = {
+        "local": False,
+        "zotero": {
+            "library": f"user:{zotero_server.user_id}",
+            "api_url": zotero_server.url,
+            "api_key": zotero_server.api_key,
+        },
+    }
     first = bibbridge.lookup("generative marginalization", sources=spec)
     assert [(m.key, m.sources) for m in first] == [
-        ("liuGenerativeMarginalizationModels2023", [f"zotero user:{zotero_server.user_id}"])]
+        ("liuGenerativeMarginalizationModels2023", [f"zotero user:{zotero_server.user_id}"])
+    ]
     assert bibbridge.lookup("10.48550/arXiv.2310.12920", sources=spec)[0].score == 100
     deep = bibbridge.lookup("deep learning", sources=spec)
     assert [m.key for m in deep] == ["lecun2015deep"]  # the trashed one and the keyless one are not citable
@@ -238,13 +295,17 @@ def test_zotero_settings_come_from_the_environment(zotero_server, monkeypatch) -
     monkeypatch.setenv("ZOTERO_LIBRARY", f"user:{zotero_server.user_id}")
     monkeypatch.setenv("ZOTERO_API_URL", zotero_server.url)
     monkeypatch.setenv("ZOTERO_API_KEY", zotero_server.api_key)
-    assert bibbridge.lookup("deep learning", sources={"zotero": True, "local": False})[0].key == "lecun2015deep"
+    assert (
+        bibbridge.lookup("deep learning", sources={"zotero": True, "local": False})[0].key == "lecun2015deep"
+    )
 
 
 def test_zotero_unreachable_answers_from_its_index_with_a_warning(zotero_server) -> None:  # noqa: ANN001
     library = f"user:{zotero_server.user_id}"
-    spec = {"local": False, "zotero": {"library": library, "api_url": zotero_server.url,
-                                       "api_key": zotero_server.api_key}}
+    spec = {
+        "local": False,
+        "zotero": {"library": library, "api_url": zotero_server.url, "api_key": zotero_server.api_key},
+    }
     bibbridge.lookup("deep learning", sources=spec)  # fills the local index
     zotero_server.stop()
     with pytest.warns(LookupWarning, match=f"zotero {library} is unreachable.*local index"):
@@ -254,8 +315,17 @@ def test_zotero_unreachable_answers_from_its_index_with_a_warning(zotero_server)
 def test_zotero_never_reached_is_a_warning_and_others_still_answer(tmp_path: Path) -> None:
     bib = tmp_path / "refs.bib"
     bib.write_text(BIB, encoding="utf-8")
-    finder = Lookup({"bib": [bib], "local": False, "zotero": {
-        "library": "user:1", "api_url": f"http://127.0.0.1:{free_port()}", "api_key": "k" * 24}})
+    finder = Lookup(
+        {
+            "bib": [bib],
+            "local": False,
+            "zotero": {
+                "library": "user:1",
+                "api_url": f"http://127.0.0.1:{free_port()}",
+                "api_key": "k" * 24,
+            },
+        }
+    )
     assert finder.search("deep learning")[0].key == "lecun2015deep"
     assert len(finder.warnings) == 1 and finder.warnings[0].startswith("zotero user:1 is unreachable")
     assert "k" * 24 not in finder.warnings[0]

@@ -415,3 +415,62 @@ def test_unknown_format_is_a_usage_error():
 
 def test_forced_text_format_reads_the_digest():
     assert len(read_digest(digest_path(BLOCKS), as_of=AS_OF, format="text")) == 74
+
+
+def test_line_layout_with_a_lost_abstract_keeps_every_title(tmp_path):
+    lines = digest_path(LINES).read_text(encoding="utf-8").split("\n")
+    lost = lines.pop(99)  # the abstract of the paper whose title is on line 99
+    assert len(lost) > 250
+    path = tmp_path / "lost-abstract.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_digests([path], as_of=AS_OF)
+    assert len(result.papers) == 233
+    [warning] = result.warnings
+    assert warning.line == 99 and "title with no abstract" in warning.message
+    original = read_digest(digest_path(LINES), as_of=AS_OF)
+    assert [p.title for p in result.papers] == [p.title for p in original]
+    assert [p.abstract for p in result.papers if p.abstract] == [
+        p.abstract for p in original if p.abstract != lost
+    ]
+
+
+def test_line_layout_with_a_lost_title_warns_instead_of_inventing_a_paper(tmp_path):
+    lines = digest_path(LINES).read_text(encoding="utf-8").split("\n")
+    lines.pop(98)  # the title on line 99: its abstract now follows the previous abstract
+    path = tmp_path / "lost-title.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_digests([path], as_of=AS_OF)
+    assert len(result.papers) == 232
+    [warning] = result.warnings
+    assert warning.line == 99 and "second abstract paragraph" in warning.message
+    assert all(len(p.title) < 250 for p in result.papers)
+
+
+@pytest.mark.parametrize(
+    "abstract,expected",
+    [
+        (
+            "Code is at https://github.com/PrincetonLIPS/MaM.",
+            {"code": ["https://github.com/PrincetonLIPS/MaM"]},
+        ),
+        ("Project page: https://example.org/mam.", {"project": ["https://example.org/mam"]}),
+        ("Our website (https://x.github.io/y) has demos.", {"project": ["https://x.github.io/y"]}),
+        (
+            "Data: huggingface.co/datasets/a/b; see also www.example.org/faq!",
+            {"code": ["https://huggingface.co/datasets/a/b"], "other": ["https://www.example.org/faq"]},
+        ),
+        (
+            "The implementation is at https://example.com/impl, https://example.com/impl.",
+            {"code": ["https://example.com/impl"]},
+        ),
+        (
+            "Read https://en.wikipedia.org/wiki/Set_(mathematics).",
+            {"other": ["https://en.wikipedia.org/wiki/Set_(mathematics)"]},
+        ),
+        ("Inputs and/or outputs, 1/2 of w/o, mail me@github.com/x.", {}),
+    ],
+)
+def test_find_urls(abstract, expected):
+    from bibbridge.readers.urls import find_urls
+
+    assert find_urls(abstract) == {"code": [], "project": [], "other": [], **expected}

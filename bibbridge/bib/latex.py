@@ -209,17 +209,20 @@ def escape_text(text: str, ascii: bool = True) -> str:
 
 # -- title protection -------------------------------------------------------------------------------
 _WORD_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+_WORD_PARTS = re.compile("[-/\u2013]")
 
 
 def needs_protection(word: str) -> bool:
     """True for words a style must not lower-case: ``GPT-4``, ``LoRA``, ``MaMs``, ``dLLMs``, ``3D``,
     ``Llama3``, ``III``, a lone capital such as ``X``; not ``Any-Subset`` or ``Models``."""
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
-        return False
     if len(word) == 1:
         return word.isupper() and word != "A"
-    for part in re.split(r"[-/–]", word):
+    if word.isalpha():  # the common case, without splitting: a capital after the first letter?
+        rest = word[1:]
+        return rest != rest.lower()
+    if not any(c.isalpha() for c in word):
+        return False
+    for part in _WORD_PARTS.split(word):
         if any(c.isupper() for c in part[1:]):
             return True
         if any(c.isdigit() for c in part) and any(c.isalpha() for c in part):
@@ -227,8 +230,33 @@ def needs_protection(word: str) -> bool:
     return False
 
 
+# Protection braces are marked with two private-use characters while the words are inspected, then
+# the whole title is escaped in one pass by tables that turn the marks into braces.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_ASCII_TITLE_TABLE = _AsciiTable(_ASCII_TABLE)
+_UNICODE_TITLE_TABLE = _UnicodeTable(_UNICODE_TABLE)
+for _table in (_ASCII_TITLE_TABLE, _UNICODE_TITLE_TABLE):
+    _table[ord(_OPEN)], _table[ord(_CLOSE)] = "{", "}"
+
+
 def protect_title(title: str, ascii: bool = True) -> str:
     """Escape ``title`` and brace-protect every word whose capitals must survive a style's case change."""
+    if _OPEN in title or _CLOSE in title:  # the marks themselves in the input: escape word by word
+        return _protect_words(title, ascii)
+    words = []
+    for token in title.split():
+        if token.isalnum():
+            words.append(_OPEN + token + _CLOSE if needs_protection(token) else token)
+            continue
+        lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
+        words.append(lead + _OPEN + core + _CLOSE + trail if core and needs_protection(core) else token)
+    out = " ".join(words).translate(_ASCII_TITLE_TABLE if ascii else _UNICODE_TITLE_TABLE)
+    if "  " in out:
+        out = _SPACE_RUN.sub(" ", out)
+    return out.strip()
+
+
+def _protect_words(title: str, ascii: bool) -> str:
     pieces = []
     for token in title.split():
         lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]

@@ -60,54 +60,88 @@ class MergeReport:
     text: str = ""
 
 
-def title_fold(value: str) -> str:
-    """The folded title of a .bib ``title`` value, comparable with :attr:`Paper.title_key`."""
-    if value.isascii() and "\\" not in value:
-        return _NON_WORD.sub(" ", value.lower()).strip()  # what fold() gives for plain ASCII, faster
-    return fold(latex_to_unicode(value))
-
-
 @dataclass
 class _Known:
     key: str
     line: int | None
-    arxiv_id: str | None
+    fields: dict[str, str]
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return entry_arxiv_id(self.fields)
+
+
+def entry_arxiv_id(fields: dict[str, str]) -> str | None:
+    """The arXiv id of an existing entry: from eprint, or an arXiv URL, DOI or ``arXiv:`` reference."""
+    eprint = fields.get("eprint")
+    if eprint:
+        found = normalise_arxiv_id(eprint)
+        if found:
+            return found
+    for name in _ARXIV_FIELDS:
+        value = fields.get(name)
+        if value and "rxiv" in value.lower():
+            m = _ARXIV_IN_TEXT.search(value)
+            if m:
+                return normalise_arxiv_id(m.group(1))
+    return None
+
+
+_FIRST_WORD = re.compile(r"[\W_]*([A-Za-z0-9]+)")
+_FIRST_UNICODE_WORD = re.compile(r"[\W_]*([^\W_]+)")
+
+#: (key, line, fields) of one entry already in the target file.
+Record = tuple[str, "int | None", dict[str, str]]
 
 
 class ExistingEntries:
-    """Index of the entries already in the target file: by arXiv id, DOI and folded title."""
+    """The entries already in the target file, indexed for matching ``papers`` by arXiv id, DOI and
+    folded title. Only what can match is indexed: with 20,000 entries and a few hundred papers, most
+    titles are ruled out by their first word without being folded."""
 
-    def __init__(self) -> None:
-        self.keys: set[str] = set()
-        self.by_key: dict[str, _Known] = {}
+    def __init__(self, records: list[Record], papers: list[Paper]) -> None:
+        self.records = records
+        self.keys = [key for key, _, _ in records]
+        self._by_key: dict[str, int] | None = None
         self.by_arxiv: dict[str, _Known] = {}
         self.by_doi: dict[str, _Known] = {}
         self.by_title: dict[str, list[_Known]] = {}
+        want_arxiv = {p.arxiv_id for p in papers if p.arxiv_id}
+        want_doi = {d for p in papers if (d := p.doi_key)}
+        first_words = {t.split(" ", 1)[0] for p in papers if (t := p.title_key)}
+        first_word, non_word, by_title = _FIRST_WORD.match, _NON_WORD.sub, self.by_title
+        for key, line, fields in records:
+            title = fields.get("title")
+            if title:
+                if not title.isascii() or "\\" in title:
+                    title = latex_to_unicode(title)
+                if title.isascii():
+                    m = first_word(title)
+                    if m is not None and m.group(1).lower() in first_words:
+                        # what fold() gives for plain ASCII, without its Unicode steps
+                        folded = non_word(" ", title.lower()).strip()
+                        by_title.setdefault(folded, []).append(_Known(key, line, fields))
+                else:
+                    m = _FIRST_UNICODE_WORD.match(title)
+                    if m is not None and fold(m.group(1)).split(" ", 1)[0] in first_words:
+                        by_title.setdefault(fold(title), []).append(_Known(key, line, fields))
+            if want_doi:
+                doi = normalise_doi(fields.get("doi"))
+                if doi in want_doi:
+                    self.by_doi.setdefault(doi, _Known(key, line, fields))
+            if want_arxiv:
+                arxiv_id = entry_arxiv_id(fields)
+                if arxiv_id in want_arxiv:
+                    self.by_arxiv.setdefault(arxiv_id, _Known(key, line, fields))
 
-    def add(self, key: str, line: int | None, fields: dict[str, str]) -> None:
-        arxiv_id = None
-        eprint = fields.get("eprint")
-        if eprint:
-            arxiv_id = normalise_arxiv_id(eprint)
-        if arxiv_id is None:
-            for name in _ARXIV_FIELDS:
-                value = fields.get(name)
-                if value and "rxiv" in value.lower():
-                    m = _ARXIV_IN_TEXT.search(value)
-                    if m:
-                        arxiv_id = normalise_arxiv_id(m.group(1))
-                        break
-        known = _Known(key, line, arxiv_id)
-        self.keys.add(key)
-        self.by_key.setdefault(key.lower(), known)
-        if arxiv_id:
-            self.by_arxiv.setdefault(arxiv_id, known)
-        doi = normalise_doi(fields.get("doi"))
-        if doi:
-            self.by_doi.setdefault(doi, known)
-        title = fields.get("title")
-        if title:
-            self.by_title.setdefault(title_fold(title), []).append(known)
+    def entry_with_key(self, key: str) -> _Known | None:
+        """The entry whose key equals ``key`` as BibTeX compares keys (case-insensitively)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for index, (existing, _, _) in enumerate(self.records):
+                self._by_key.setdefault(existing.lower(), index)
+        index = self._by_key.get(key.lower())
+        return None if index is None else _Known(*self.records[index])
 
     def match(self, paper: Paper) -> tuple[_Known, str] | None:
         """The entry ``paper`` already has in the file, and what matched, or None."""
@@ -125,7 +159,7 @@ class ExistingEntries:
         return None
 
 
-def _existing_bib(text: str, path: Path) -> ExistingEntries:
+def _existing_bib(text: str, path: Path) -> list[Record]:
     from .reader import parse_bib
 
     bib = parse_bib(text, file=str(path), fields=_MATCH_FIELDS)
@@ -133,20 +167,15 @@ def _existing_bib(text: str, path: Path) -> ExistingEntries:
         line, message = bib.problems[0]
         more = f" (and {len(bib.problems) - 1} more problems)" if len(bib.problems) > 1 else ""
         raise InputError(f"malformed .bib, not changed: {message}{more}", file=str(path), line=line)
-    index = ExistingEntries()
-    for entry in bib.entries:
-        if entry.entry_type.lower() in ("string", "comment", "preamble"):
-            continue
-        index.add(entry.key, entry.line, entry.fields)
-    return index
+    skip = ("string", "comment", "preamble")
+    return [(e.key, e.line, e.fields) for e in bib.entries if e.entry_type not in skip]
 
 
-def _existing_csl(text: str, path: Path) -> ExistingEntries:
+def _existing_csl(text: str, path: Path) -> list[Record]:
     import json
 
-    index = ExistingEntries()
     if not text.strip():
-        return index
+        return []
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -154,15 +183,12 @@ def _existing_csl(text: str, path: Path) -> ExistingEntries:
         raise InputError(message, file=str(path), line=exc.lineno) from None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise InputError("not a CSL-JSON array of items, not changed", file=str(path), line=1)
+    names = {"title": "title", "DOI": "doi", "URL": "url", "number": "number"}
+    records: list[Record] = []
     for item in items:
-        fields = {
-            "title": str(item.get("title") or ""),
-            "doi": str(item.get("DOI") or ""),
-            "url": str(item.get("URL") or ""),
-            "number": str(item.get("number") or ""),
-        }
-        index.add(str(item.get("id", "")), None, fields)
-    return index
+        fields = {ours: str(item[csl]) for csl, ours in names.items() if item.get(csl)}
+        records.append((str(item.get("id", "")), None, fields))
+    return records
 
 
 def _newline_of(raw: bytes) -> bytes:
@@ -213,11 +239,13 @@ def merge_bib(
         utf8 = True
     except UnicodeDecodeError:
         text, utf8 = raw.decode("latin-1"), False
-    existing = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target)
+    records = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target)
+    unique = dedupe(list(papers))
+    existing = ExistingEntries(records, unique)
 
     new: list[Paper] = []
     found: list[tuple[Paper, str]] = []
-    for paper in dedupe(list(papers)):
+    for paper in unique:
         hit = existing.match(paper)
         if hit is None:
             new.append(paper)
@@ -234,7 +262,7 @@ def merge_bib(
 
     for paper in new:
         key = keys[paper.identity]
-        clash = existing.by_key.get(key.lower())
+        clash = existing.entry_with_key(key)
         if clash is not None:  # a key given out earlier, now used by a different entry of this file
             where = f" (line {clash.line})" if clash.line else ""
             report.skipped.append((key, paper, f"key {key} is used in the file by another entry{where}"))

@@ -20,6 +20,7 @@ else goes through a careful recursive-descent parser that is the reference for b
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Collection, Iterable
@@ -111,22 +112,20 @@ class BibFile:
 _W = r"[ \t\n\r]*"
 # The fast path reads a well-formed entry as runs of "short" fields matched by one regex call each
 # (values: bounded runs of plain text, braces nested at most three deep, quotes without braces,
-# numbers, macros), and each long or unusual value (abstracts, '#' concatenations) with str.find.
-# The regex engine walks text ~20x slower than str.find, so it must not walk the abstracts.
-# [^{}] spelled as ranges (the engine tests a two-literal negated set ~3x slower), possessive so that a
+# numbers, macros), and each long or unusual value (abstracts, '#' concatenations) with str.find:
+# the regex engine walks text ~20x slower than str.find, so it must not walk the abstracts.
+# [^{}] spelled as ranges is ~3x faster to match but ~6 ms to compile, hence used once per pattern
+# (outer level; nested groups are short) and the patterns compiled on first use. Possessive, so that a
 # long value fails at once instead of backtracking through its first 300 characters.
-_S = r"[\x00-z|~-\U0010ffff]{0,300}+"
-_SHORT_BRACED = rf"\{{{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*\}}"
-_SHORT_VALUE = rf"(?:{_SHORT_BRACED}|\"[^\"{{}}]{{0,300}}+\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
+_FAST_TEXT = r"[\x00-z|~-\U0010ffff]{0,300}+"
+_TEXT = r"[^{}]{0,300}+"
+_SHORT_BRACED_IN = rf"{_FAST_TEXT}(?:\{{{_TEXT}(?:\{{{_TEXT}\}}{_TEXT})*\}}{_TEXT})*"
+_SHORT_VALUE = rf"(?:\{{{_SHORT_BRACED_IN}\}}|\"[^\"{{}}]{{0,300}}+\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
 _NAME = r"[A-Za-z0-9_\-().+]+"
 # "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
-_HEAD = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}]+)\s*(?=,)")
-_RUN = re.compile(rf"(?:{_W},{_W}{_NAME}{_W}={_W}{_SHORT_VALUE})*")
-_RUN_FIELD = re.compile(
-    rf",{_W}({_NAME}){_W}={_W}(?:\{{((?:{_S}(?:\{{{_S}(?:\{{{_S}\}}{_S})*\}}{_S})*))\}}"
-    rf"|\"([^\"{{}}]{{0,300}}+)\"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))"
-)
-_CLOSE = re.compile(rf"{_W},?{_W}\}}")
+_HEAD = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}()\"@#%=\\]+)\s*(?=,)")
+_CLOSE = re.compile(rf"{_W},?{_W}\}}()[ \t\n\r]*")
+_LONG_FIELD = re.compile(rf"{_W},{_W}({_NAME}){_W}={_W}\{{")
 _WS = re.compile(_W)
 _TYPE = re.compile(r"[A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_\-().+]+")
@@ -138,6 +137,19 @@ _ENTRY_LIKE = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*[{(]")
 _ODD_KEY = re.compile(r"[{}()\"@#%=\\]")
 _KEYWORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")  # pyparsing Keyword, upper-cased
 _RESERVED = ("string", "preamble", "comment")
+
+
+@functools.cache
+def _run() -> re.Pattern[str]:
+    """A run of short fields."""
+    return re.compile(rf"(?:{_W},{_W}{_NAME}{_W}={_W}{_SHORT_VALUE})*")
+
+
+@functools.cache
+def _run_fields() -> re.Pattern[str]:
+    """The fields of a run, as rows (name, braced, quoted, integer, macro)."""
+    return re.compile(rf",{_W}({_NAME}){_W}={_W}(?:\{{({_SHORT_BRACED_IN})\}}|\"([^\"{{}}]{{0,300}}+)\""
+                      rf"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))")
 
 
 class _Fail(Exception):
@@ -194,8 +206,10 @@ class _Reader:
         while pos < self.n:
             if text[pos] == "@":
                 end = self.fast_entry(pos)
-                if end is None:
-                    end = self.block(pos)
+                if end is not None:
+                    pos = end
+                    continue
+                end = self.block(pos)
                 if end is not None:
                     pos = self.skip_ws(end)
                     continue
@@ -261,73 +275,69 @@ class _Reader:
 
     # -- fast path ---------------------------------------------------------------------------------
     def fast_entry(self, pos: int) -> int | None:
-        """A well-formed entry read the fast way, or None to hand it to the careful parser."""
+        """Read a well-formed entry the fast way and return where the next block starts; None hands the
+        entry to the careful parser (which is the reference: this only ever agrees with it or gives up)."""
         text = self.text
         head = _HEAD.match(text, pos)
         if head is None or head.group(1).lower() in _RESERVED:
             return None
         p = head.end()
-        pieces: list[tuple[int, int] | tuple[str, list[tuple[int, str]]]] = []
-        run, close = _RUN.match, _CLOSE.match
+        run = _run().match
+        close, long_field, find = _CLOSE.match, _LONG_FIELD.match, text.find
+        pieces: list = []  # runs of short fields (Match objects) and long fields (name, start, stop)
         while True:
-            end = run(text, p).end()
+            m = run(text, p)
+            end = m.end()
             if end > p:
-                pieces.append((p, end))
+                pieces.append(m)
                 p = end
             closing = close(text, p)
             if closing is not None:
                 break
-            q = self.skip_ws(p)
-            if text[q : q + 1] != ",":
-                return None  # an error, or a '#' after a short value: the careful parser decides
-            try:
-                name, parts, p = self.field(q + 1)
-            except _Fail:
+            # A long braced value (an abstract): skip it with str.find, not the regex engine.
+            m = long_field(text, p)
+            if m is None:
                 return None
-            pieces.append((name, parts))
-        end = closing.end()
-        if not pieces or text.find("\t", pos, end) >= 0:
-            return None
-        fields = self.fast_fields(pieces)
-        if fields is None:
-            return None
-        self.add_entry(head.group(1), head.group(2), fields, pos, end)
-        return end
-
-    def fast_fields(self, pieces: list) -> dict[str, str] | None:
-        text, wanted = self.text, self.wanted
+            start = m.end()
+            stop = find("}", start)
+            if stop < 0:
+                return None
+            if find("{", start, stop) >= 0:
+                try:
+                    stop = self.braced_end(start - 1, m.group(1)) - 1
+                except _Fail:
+                    return None
+            pieces.append((m.group(1), start, stop))
+            p = stop + 1
+        end = closing.end(1)
+        if not pieces or find("\t", pos, end) >= 0:
+            return None  # no fields (bibtexparser rejects the entry), or tabs (expanded by pyparsing)
+        wanted = self.wanted
         fields: dict[str, str] = {}
         for piece in pieces:
-            if isinstance(piece[0], str):  # a field read by self.field
-                name = piece[0].lower()
-                if name in fields:
-                    return None
-                if wanted is None or name in wanted:
-                    fields[name] = self.join(piece[1], 0)
-                else:
-                    fields[name] = ""  # placeholder for the repeat check, removed below
-                continue
-            for name, braced, quoted, integer, macro in _RUN_FIELD.findall(text, piece[0], piece[1]):
+            if type(piece) is tuple:
+                rows = [(piece[0], text[piece[1] : piece[2]], "", "", "")]
+            else:
+                rows = _run_fields().findall(text, piece.start(), piece.end())
+            for name, braced, quoted, integer, macro in rows:
                 name = name.lower()
+                if wanted is not None and name not in wanted:
+                    continue
                 if name in fields:
                     return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
-                if wanted is not None and name not in wanted:
-                    fields[name] = ""
-                    continue
                 if macro:
-                    value = self.expand(macro, piece[0])
+                    value = self.expand(macro, pos)
                 elif integer:
                     value = integer
                 else:
                     value = braced or quoted
-                    if not value.isprintable():  # every line break is unprintable; most values have none
+                    if not value.isprintable():  # line breaks are unprintable; most values have none
                         value = _strip_after_new_lines(value)
                     if value == "{}":
                         value = ""
                 fields[name] = value
-        if wanted is not None:
-            return {name: value for name, value in fields.items() if name in wanted}
-        return fields
+        self.add_entry(head.group(1), head.group(2), fields, pos, end, checked_key=True)
+        return closing.end()
 
     # -- careful path: bibtexparser 1.4.4's grammar, step by step ---------------------------------
     def entry(self, pos: int) -> tuple[str, str, list[tuple[str, list[tuple[int, str]]]], int]:
@@ -349,6 +359,8 @@ class _Reader:
             first = raw_key.split(None, 1)[0] if raw_key else ""
             if not first or first[0] in ",})":
                 raise _Fail(p, f"@{entry_type} has no citation key")
+            if re.match(rf"{_NAME}{_W}=", raw_key):
+                raise _Fail(p, f"@{entry_type} has no citation key (it starts with field '{first}')")
             if closer in first:
                 raise _Fail(p, f"@{entry_type}{opener}{first.split(closer)[0]}{closer} has no fields "
                                "(BibTeX reads it; bibtexparser does not)")
@@ -371,7 +383,10 @@ class _Reader:
         if text[q : q + 1] != closer:
             if last_error is not None:
                 raise last_error
-            shown = text[q : q + 12].split("\n", 1)[0] or "the end of the file"
+            if q >= self.n:
+                raise _Fail(q, f"@{entry_type}{opener}{raw_key} is not closed before the end of the file "
+                               f"(unbalanced braces in '{pairs[-1][0]}'?)")
+            shown = text[q : q + 12].split("\n", 1)[0]
             raise _Fail(q, f"missing ',' or '{closer}' after field '{pairs[-1][0]}' (found {shown!r})")
         return entry_type, raw_key, [(name, parts) for name, parts, _ in pairs], q + 1
 
@@ -556,7 +571,8 @@ class _Reader:
         return (" " * column + raw).expandtabs()[column:]
 
     # -- entries -------------------------------------------------------------------------------------
-    def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int) -> None:
+    def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int,
+                  checked_key: bool = False) -> None:
         line = self.line_at(start)
         end_line = self.line_at(end - 1)
         kind = entry_type.lower()
@@ -564,7 +580,7 @@ class _Reader:
         if kind not in KNOWN_TYPES:
             self.warn(start, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
                              "drops it)", line)
-        if _ODD_KEY.search(key):
+        if not checked_key and _ODD_KEY.search(key):
             self.problem(start, f"suspicious citation key '{key}' in @{entry_type}: probably a missing key, "
                                 "',' or '}' (BibTeX reads this differently)", line)
         folded = key.lower()

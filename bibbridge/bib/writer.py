@@ -16,6 +16,7 @@ same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -29,6 +30,7 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 # Characters BibTeX, biber or bibtexparser cannot take in a citation key.
 _BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
+_AND = re.compile(r"(?i)\band\b")  # BibTeX's name separator
 
 #: (name, value, bare): ``bare`` values (month macros) are written without braces.
 EntryField = tuple[str, str, bool]
@@ -46,6 +48,7 @@ def check_key(key: str) -> str:
 
 
 # -- shared pieces ------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def format_name(name: str, ascii: bool = True) -> str:
     """``"Aaron van den Oord"`` → ``"van den Oord, Aaron"`` (Better BibTeX's ``Family, Given``);
     a one-word name or an organisation is braced so BibTeX keeps it whole."""
@@ -57,9 +60,9 @@ def format_name(name: str, ascii: bool = True) -> str:
         # One word, or parts BibTeX would misread (a "-" alone is a separator to it): keep whole.
         return "{" + escape_text(" ".join(name.split()), ascii) + "}"
     # A comma or a stand-alone "and" inside a part would be read as a separator: brace the part.
-    if "," in family_text or re.search(r"(?i)\band\b", family_text):
+    if "," in family_text or _AND.search(family_text):
         family_text = "{" + family_text + "}"
-    if "," in given_text or re.search(r"(?i)\band\b", given_text):
+    if "," in given_text or _AND.search(given_text):
         given_text = "{" + given_text + "}"
     return f"{family_text}, {given_text}"
 

@@ -41,7 +41,9 @@ def sources_from_spec(spec: Mapping[str, Any] | Iterable[SourceSpec] | None) -> 
             sources.append(LocalRegistry())
         zotero = spec.get("zotero")
         if zotero:
-            settings = {"library": zotero} if isinstance(zotero, str) else {} if zotero is True else dict(zotero)
+            settings = (
+                {"library": zotero} if isinstance(zotero, str) else {} if zotero is True else dict(zotero)
+            )
             sources.append(ZoteroLibrary(**settings))
         bbt = spec.get("bbt")
         if bbt:

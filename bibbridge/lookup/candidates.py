@@ -45,7 +45,7 @@ class Candidate:
 class Match:
     """One ranked answer: the candidate, its score (0–100) and what matched.
 
-    ``matched`` is one of ``arxiv``, ``doi``, ``key``, ``key-prefix``, ``key-fuzzy``, ``title``
+    ``matched`` is one of ``arxiv``, ``doi``, ``key``, ``key-prefix``, ``key-fuzzy``, ``words``
     (title and/or author and year words). ``sources`` names every source that knows the key, best
     first (the same key in a .bib and in the local registry is one answer).
     """

@@ -26,7 +26,7 @@ _CITE_COMMAND = re.compile(r"\\([A-Za-z]*cite[A-Za-z]*)\*?")
 _NOT_CITING = frozenset({"citestyle", "citesetup", "citereset", "citename", "citefield", "citelist"})
 _AUX = re.compile(r"\\(?:citation|abx@aux@cite)\s*(?:\{\d+\})?\s*\{([^}]*)\}")
 _PANDOC = re.compile(r"(?<![\w@.])@(\{[^}\s]+\}|[A-Za-z0-9_][\w:.#$%&\-+?<>~/]*)")
-_KEY_SPLIT = re.compile(r"\s*,\s*")
+_KEY = re.compile(r"[^,\s{}]+")  # one key of a comma-separated list
 _WORD_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])|[_:\-.]+")
 
 
@@ -81,9 +81,9 @@ def latex_citations(text: str) -> list[tuple[str, int]]:
                 end = _group(text, pos, "{", "}")
                 if end is None:
                     break
-                for key in _KEY_SPLIT.split(text[pos + 1 : end - 1].strip()):
-                    if key and key != "*":
-                        found.append((key, pos + 1))
+                for key in _KEY.finditer(text, pos + 1, end - 1):
+                    if key.group(0) != "*":
+                        found.append((key.group(0), key.start()))
                 pos = end
                 if multi:
                     continue
@@ -94,9 +94,9 @@ def latex_citations(text: str) -> list[tuple[str, int]]:
 def aux_citations(text: str) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for match in _AUX.finditer(text):
-        for key in _KEY_SPLIT.split(match.group(1).strip()):
-            if key and key != "*":
-                found.append((key, match.start(1)))
+        for key in _KEY.finditer(text, match.start(1), match.end(1)):
+            if key.group(0) != "*":
+                found.append((key.group(0), key.start()))
     return found
 
 

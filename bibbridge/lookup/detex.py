@@ -56,6 +56,7 @@ _SYMBOLS = {
     "TeX": "TeX",
 }
 
+
 # One pass over every backslash sequence: \& (escaped special), \'e \'{e} \"{\i} (symbol accents take
 # the letter directly), \c c \v{s} (letter accents need braces or a space), \ss \o (symbols; one
 # following space or {} is eaten, as TeX does), any other command (dropped; its braced argument stays).
@@ -68,9 +69,13 @@ def _base(name: str) -> str:
 _MACRO = re.compile(
     r"\\(?:"
     r"(?P<escaped>[&%$#_{}])"
-    r"|(?P<accent>['`^\"~=.])\s*" + _base("a")
-    + r"|(?P<letter>[uvHckrdb])(?![A-Za-z])\s*" + _base("l")
-    + r"|(?P<symbol>" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\s*\{\}| )?"
+    r"|(?P<accent>['`^\"~=.])\s*"
+    + _base("a")
+    + r"|(?P<letter>[uvHckrdb])(?![A-Za-z])\s*"
+    + _base("l")
+    + r"|(?P<symbol>"
+    + "|".join(sorted(_SYMBOLS, key=len, reverse=True))
+    + r")(?![A-Za-z])(?:\s*\{\}| )?"
     r"|[A-Za-z]+\*?\s*|.)",
     re.DOTALL,
 )

@@ -117,8 +117,17 @@ def _clean_doi(doi: str) -> str:
 class Table:
     """One source's entries as lazily unpacked sections (see the module docs)."""
 
-    SECTIONS = ("postings", "vocabulary", "years", "title_lengths", "ids", "sorted_keys", "sorted_key_rows",
-                "rows", "offsets")
+    SECTIONS = (
+        "postings",
+        "vocabulary",
+        "years",
+        "title_lengths",
+        "ids",
+        "sorted_keys",
+        "sorted_key_rows",
+        "rows",
+        "offsets",
+    )
 
     def __init__(self, name: str, file: str | None = None, size: int = 0) -> None:
         self.name = name
@@ -176,8 +185,16 @@ class Table:
         blob: bytes = self._get("rows")
         fields = blob[offsets[index] : offsets[index + 1]].decode("utf-8").split(_FIELD_SEP)
         key, title, authors, year, doi, arxiv_id, line, folded = fields
-        return Row(key, title, authors.split(_NAME_SEP) if authors else [], year, doi, arxiv_id,
-                   int(line) if line else None, folded)
+        return Row(
+            key,
+            title,
+            authors.split(_NAME_SEP) if authors else [],
+            year,
+            doi,
+            arxiv_id,
+            int(line) if line else None,
+            folded,
+        )
 
     def key_rows(self, key: str) -> list[int]:
         """The rows whose key is ``key`` ignoring case."""
@@ -255,8 +272,17 @@ class Table:
         order = sorted(range(size), key=lower_keys.__getitem__)
         encoded = [
             _FIELD_SEP.join(fields).encode()
-            for fields in zip(keys, titles, [_NAME_SEP.join(a) for a in authors], years, dois, arxiv_ids,
-                              [str(line) if line else "" for line in lines], folded_titles, strict=True)
+            for fields in zip(
+                keys,
+                titles,
+                [_NAME_SEP.join(a) for a in authors],
+                years,
+                dois,
+                arxiv_ids,
+                [str(line) if line else "" for line in lines],
+                folded_titles,
+                strict=True,
+            )
         ]
         values = table._values
         values["postings"] = {word: array("i", rows).tobytes() for word, rows in postings.items()}

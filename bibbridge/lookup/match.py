@@ -186,8 +186,9 @@ def _expansions(table: Table, word: str) -> dict[str, float]:
         from rapidfuzz import fuzz, process
 
         cutoff = 80 if len(word) >= 7 else 75
-        for candidate, ratio, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff,
-                                                   limit=6):
+        for candidate, ratio, _ in process.extract(
+            word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
+        ):
             similarity = ratio / 100 * 0.95
             if similarity > found.get(candidate, 0.0):
                 found[candidate] = similarity

@@ -86,8 +86,19 @@ def _readable_file(path: str | os.PathLike[str]) -> Path:
 
 # -- .bib --------------------------------------------------------------------------------------------
 #: The .bib fields key lookup reads (the fast reader skips all others, abstracts included).
-BIB_FIELDS = ("title", "author", "editor", "year", "date", "doi", "eprint", "eprinttype",
-              "archiveprefix", "url", "journal")
+BIB_FIELDS = (
+    "title",
+    "author",
+    "editor",
+    "year",
+    "date",
+    "doi",
+    "eprint",
+    "eprinttype",
+    "archiveprefix",
+    "url",
+    "journal",
+)
 
 
 def bib_authors(value: str) -> list[str]:
@@ -191,10 +202,21 @@ def csl_record(item: dict[str, Any]) -> Record | None:
         return None
     authors = [csl_name(p) for p in item.get("author") or item.get("editor") or [] if isinstance(p, dict)]
     doi = str(item.get("DOI") or "")
-    arxiv_id = _arxiv_in(str(item.get("number") or ""), str(item.get("URL") or ""),
-                         str(item.get("archive_location") or ""), doi)
-    return (key, detex(str(item.get("title") or "")), [n for n in authors if n], csl_year(item), doi,
-            arxiv_id, None)
+    arxiv_id = _arxiv_in(
+        str(item.get("number") or ""),
+        str(item.get("URL") or ""),
+        str(item.get("archive_location") or ""),
+        doi,
+    )
+    return (
+        key,
+        detex(str(item.get("title") or "")),
+        [n for n in authors if n],
+        csl_year(item),
+        doi,
+        arxiv_id,
+        None,
+    )
 
 
 class CslFile(Source):
@@ -243,8 +265,10 @@ class LocalRegistry(Source):
             rows = list(registry.rows())
         return Table.build(
             self.name,
-            ((key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "", None)
-             for key, arxiv_id, doi, title, authors, year in rows),
+            (
+                (key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "", None)
+                for key, arxiv_id, doi, title, authors, year in rows
+            ),
         )
 
 
@@ -293,8 +317,9 @@ class ZoteroLibrary(Source):
             try:
                 # What library_records(refresh=True) does, with few retries: someone waiting for a key
                 # wants the local index's answer and a warning, not a minute of backoff.
-                with ZoteroClient(library, api_key, api_url=url, retry_base=0.2,
-                                  attempts=ZOTERO_ATTEMPTS) as client:
+                with ZoteroClient(
+                    library, api_key, api_url=url, retry_base=0.2, attempts=ZOTERO_ATTEMPTS
+                ) as client:
                     index.refresh(client)
             except Exception as exc:  # noqa: BLE001 - transport failures of any layer mean "unreachable"
                 if not _is_unreachable(exc):
@@ -302,8 +327,10 @@ class ZoteroLibrary(Source):
                 records = index.records()
                 if not records:
                     raise SourceUnavailable(f"{self.name} is unreachable ({_reason(exc)})") from None
-                self.stale_warning = (f"{self.name} is unreachable ({_reason(exc)}); "
-                                      "answering from its local index as last refreshed")
+                self.stale_warning = (
+                    f"{self.name} is unreachable ({_reason(exc)}); "
+                    "answering from its local index as last refreshed"
+                )
             else:
                 records = index.records()
         return Table.build(self.name, _zotero_records(records))
@@ -316,8 +343,15 @@ def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
             continue
         authors = [_zotero_creator(c) for c in item.get("creators") or []]
         arxiv_id = str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url"))
-        yield (key, str(item.get("title") or ""), [a for a in authors if a], str(item.get("year") or ""),
-               str(item.get("doi") or ""), arxiv_id, None)
+        yield (
+            key,
+            str(item.get("title") or ""),
+            [a for a in authors if a],
+            str(item.get("year") or ""),
+            str(item.get("doi") or ""),
+            arxiv_id,
+            None,
+        )
 
 
 def _zotero_creator(creator: Any) -> str:
@@ -349,8 +383,9 @@ class BetterBibTeX(Source):
     """A running Zotero with Better BibTeX: ``item.search`` over JSON-RPC 2.0, asked once per query.
 
     Better BibTeX answers CSL-JSON items with ``citekey`` (and ``citation-key``) added; its search is
-    Zotero's own (all words must occur), so the query's content words are sent and the answers are
-    ranked by the same scoring as every other source. Errors come as HTTP 200 with an ``error`` member.
+    Zotero's quick search in "Title, Creator, Year" mode (every word must occur; DOIs and arXiv ids are
+    not searched), so the query's content words are sent and the answers are ranked by the same
+    scoring as every other source. Errors come as HTTP 200 with an ``error`` member.
     """
 
     name = "bbt"
@@ -368,11 +403,13 @@ class BetterBibTeX(Source):
         self._calls += 1
         payload = {"jsonrpc": "2.0", "method": "item.search", "params": [terms], "id": self._calls}
         try:
-            response = httpx2.post(self.url, json=payload, timeout=self.timeout,
-                                   headers={"Accept": "application/json"})
+            response = httpx2.post(
+                self.url, json=payload, timeout=self.timeout, headers={"Accept": "application/json"}
+            )
         except httpx2.HTTPError as exc:
-            raise SourceUnavailable(f"Better BibTeX at {self.url} is unreachable ({_reason(exc)}); "
-                                    "is Zotero running?") from None
+            raise SourceUnavailable(
+                f"Better BibTeX at {self.url} is unreachable ({_reason(exc)}); is Zotero running?"
+            ) from None
         if response.status_code != 200:
             raise SourceUnavailable(f"Better BibTeX at {self.url} answered HTTP {response.status_code}")
         try:
@@ -389,7 +426,9 @@ class BetterBibTeX(Source):
         return [item for item in result if isinstance(item, dict)]
 
     def table(self, query: Query | None = None) -> Table:
-        terms = query.terms if query is not None else ""
+        # Better BibTeX searches as Zotero's quick search in "Title, Creator, Year" mode: identifiers
+        # (DOI, arXiv id) are not searched there, so an identifier-only query is not sent.
+        terms = query.terms if query is not None and not query.only_ids else ""
         items = self.search(terms) if terms else []
         records = (csl_record(item) for item in items)
         return Table.build(self.name, (r for r in records if r is not None))

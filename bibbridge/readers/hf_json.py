@@ -188,6 +188,7 @@ def _from_entries(
 
 def _load(text: str, file: str | None) -> Any:
     data = _parse(text)
+    _parse.cache_clear()  # the cache only serves detection + reading of one input: free the text
     if isinstance(data, json.JSONDecodeError):
         raise InputError(f"invalid JSON: {data.msg} (column {data.colno})", file=file, line=data.lineno)
     return data

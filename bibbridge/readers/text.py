@@ -60,6 +60,7 @@ CHROME = (
     "Get trending papers in your email inbox once a day!",
     "Get trending papers in your email inbox!",
     "byAK and the research community",
+    "by AK and the research community",
     "Daily Papers",
     "Subscribe",
     "new",

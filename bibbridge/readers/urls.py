@@ -10,6 +10,7 @@ import re
 # ("code at github.com/x/y") by str.find, which is much faster than a regex alternation.
 _HTTP = re.compile(r"https?://[^\s<>\"'`{}|\\^]+")
 _BODY = re.compile(r"[^\s<>\"'`{}|\\^]+")
+# (_HOST_ENDS: the letters just before the "/" of these hosts, a cheap first check.)
 _BARE_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/", "huggingface.co/", "bit.ly/")
 _TRAILING = ".,;:!?'\"”’»…*"
 _CLAUSE_END = re.compile(r"[.;!?]\s")
@@ -69,6 +70,9 @@ def classify(url: str, context: str = "") -> str:
     return "other"
 
 
+_HOST_ENDS = {host[-2] for host in _BARE_HOSTS}
+
+
 def _links(text: str) -> list[tuple[int, str]]:
     """``(offset, raw link)`` for every link in ``text``, in order.
 
@@ -81,16 +85,19 @@ def _links(text: str) -> list[tuple[int, str]]:
     pos = text.find("/")
     while pos != -1:
         start = -1
-        if pos >= end:
-            if _at(text, "://", pos - 1):
-                scheme = 6 if _at(text, "https", pos - 6) else 5
-                if _at(text, "http", pos - scheme):
-                    start = pos - scheme
+        before = text[pos - 1] if pos else ""
+        if pos >= end and (before == ":" or before.isalnum()):  # "https:/", "github.com/", "x.org/"
+            if before == ":":
+                if _at(text, "//", pos):
+                    scheme = 6 if _at(text, "https", pos - 6) else 5
+                    if _at(text, "http", pos - scheme):
+                        start = pos - scheme
             else:
-                for host in _BARE_HOSTS:
-                    if _at(text, host, pos - len(host) + 1):
-                        start = pos - len(host) + 1
-                        break
+                host = None
+                if before in _HOST_ENDS:
+                    host = next((h for h in _BARE_HOSTS if _at(text, h, pos - len(h) + 1)), None)
+                if host is not None:
+                    start = pos - len(host) + 1
                 else:
                     dot = text.rfind("www.", max(0, pos - 80), pos)
                     if dot != -1 and not _has_space(text, dot, pos):

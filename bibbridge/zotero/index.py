@@ -12,6 +12,9 @@ collections and trash flag, the collections, and the library version last seen.
   version differs from the index are fetched (``itemKey=``, 50 per request), then ``/deleted?since=V``
   and the collections changed since V.
 
+Identities also sit in their own indexed table, so matching a digest's papers costs a few indexed
+lookups per paper and decodes only the rows that match, whatever the size of the library.
+
 Items bibbridge is about to create are written here first as *pending* rows (version 0) with their
 client-chosen keys, so an interrupted sync re-sends the same keys instead of making duplicates.
 """
@@ -19,20 +22,14 @@ client-chosen keys, so an interrupted sync re-sends the same keys instead of mak
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .client import MAX_BATCH, Library, ZoteroClient
-from .mapper import (
-    NON_REGULAR_TYPES,
-    creator_names,
-    item_arxiv_id,
-    item_citation_key,
-    item_doi,
-    item_identities,
-)
+from .mapper import NON_REGULAR_TYPES, creator_names, item_facts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
@@ -52,6 +49,12 @@ CREATE TABLE IF NOT EXISTS items (
     trashed INTEGER NOT NULL DEFAULT 0,
     pending INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS identities (
+    identity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (identity, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identities_by_key ON identities (key);
 CREATE TABLE IF NOT EXISTS collections (
     key TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -63,16 +66,26 @@ CREATE TABLE IF NOT EXISTS collections (
 """
 
 Progress = Callable[[str, int, int], None]
-FORMAT = "1"  # bump when the row layout changes: an older index is then read again from the server
-SEP = "\x1f"  # joins identities and collection keys in one column (cheaper to read than JSON)
+# Bump when the row layout changes: an unknown format is read again from the server; format 1 (JSON
+# creators, no identities table) is upgraded in place.
+FORMAT = "2"
+SQL_VARIABLES = 500  # values per "IN (?, ...)" (SQLite's limit is 999 on old builds)
+SEP = "\x1f"  # joins identities, creators and collection keys in one column (cheaper than JSON)
 
 
 def _join(values: Iterable[str]) -> str:
     return SEP.join(values)
 
 
+def _join_names(names: Iterable[str]) -> str:
+    return SEP.join(name.replace(SEP, " ") for name in names)
+
+
 def _split(value: str | None) -> list[str]:
     return value.split(SEP) if value else []
+
+
+_YEAR = re.compile(r"\b(\d{4})\b")
 
 
 @dataclass
@@ -96,9 +109,7 @@ class IndexedItem:
 
     @property
     def year(self) -> str | None:
-        import re
-
-        m = re.search(r"\b(\d{4})\b", self.date or "")
+        m = _YEAR.search(self.date or "")
         return m.group(1) if m else None
 
 
@@ -144,18 +155,19 @@ def item_row(obj: dict[str, Any], pending: bool = False) -> tuple[Any, ...] | No
         return None
     key = obj.get("key") or data.get("key")
     version = obj.get("version", data.get("version", 0))
+    facts = item_facts(data)
     return (
         key,
         int(version or 0),
         item_type,
         data.get("title") or "",
-        json.dumps(creator_names(data), ensure_ascii=False),
+        _join_names(creator_names(data)),
         data.get("date") or "",
-        item_citation_key(data),
-        item_arxiv_id(data),
-        item_doi(data),
+        facts.citation_key,
+        facts.arxiv_id,
+        facts.doi,
         data.get("url") or None,
-        _join(sorted(item_identities(data))),
+        _join(sorted(facts.identities)),
         _join(data.get("collections") or []),
         1 if data.get("deleted") else 0,
         1 if pending else 0,
@@ -175,8 +187,12 @@ class LibraryIndex:
         self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self._items: list[IndexedItem] | None = None  # decoded rows, until the next change
-        if self._meta("format") != FORMAT:
+        found = self._meta("format")
+        if found == "1":
+            self._upgrade_from_1()
+            self._set_meta("format", FORMAT)
+            self.db.commit()
+        elif found != FORMAT:
             self.reset()
             self._set_meta("format", FORMAT)
             self.db.commit()
@@ -206,9 +222,19 @@ class LibraryIndex:
     def _set_meta(self, name: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, str(value)))
 
+    def _upgrade_from_1(self) -> None:
+        """Format 1 kept creators as JSON and had no identities table. Upgraded in place rather than
+        read again, so pending keys of an interrupted sync are kept."""
+        rows = self.db.execute("SELECT key, creators, identities FROM items").fetchall()
+        self.db.executemany(
+            "UPDATE items SET creators = ? WHERE key = ?",
+            [(_join_names(json.loads(creators or "[]")), key) for key, creators, _ in rows],
+        )
+        self._index_identities((key, identities) for key, _, identities in rows)
+
     def reset(self) -> None:
-        self._items = None
         self.db.execute("DELETE FROM items")
+        self.db.execute("DELETE FROM identities")
         self.db.execute("DELETE FROM collections")
         self.db.execute("DELETE FROM meta WHERE name IN ('version', 'complete')")
         self.db.commit()
@@ -223,12 +249,23 @@ class LibraryIndex:
 
     # -- items ----------------------------------------------------------------------------------------
     def upsert_items(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> int:
+        """Store items (one executemany per table; the caller commits)."""
         rows = [row for obj in objects if (row := item_row(obj, pending)) is not None]
-        self._items = None
+        if not rows:
+            return 0
+        self.db.executemany("DELETE FROM identities WHERE key = ?", [(row[0],) for row in rows])
         self.db.executemany(
             "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
+        self._index_identities((row[0], row[10]) for row in rows)
         return len(rows)
+
+    def _index_identities(self, keyed: Iterable[tuple[str, str | None]]) -> None:
+        """Rows of the identities table from (key, joined identities) pairs."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO identities (identity, key) VALUES (?, ?)",
+            [(ident, key) for key, joined in keyed for ident in _split(joined)],
+        )
 
     def add_pending(self, objects: list[dict[str, Any]]) -> None:
         """Record items about to be created (keys chosen, version 0) and commit, before sending them."""
@@ -236,26 +273,41 @@ class LibraryIndex:
         self.db.commit()
 
     def set_item_state(self, key: str, version: int | None, collections: list[str] | None = None) -> None:
-        self._items = None
         if collections is not None:
             self.db.execute("UPDATE items SET collections = ? WHERE key = ?", (_join(collections), key))
         if version is not None:
             self.db.execute("UPDATE items SET version = ? WHERE key = ?", (version, key))
 
     def remove_items(self, keys: Iterable[str]) -> int:
-        keys = list(keys)
-        self._items = None
-        self.db.executemany("DELETE FROM items WHERE key = ?", [(k,) for k in keys])
-        return len(keys)
+        rows = [(k,) for k in keys]
+        self.db.executemany("DELETE FROM identities WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM items WHERE key = ?", rows)
+        return len(rows)
 
     def item_versions(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT key, version FROM items"))
 
     def items(self) -> list[IndexedItem]:
-        """Every row, decoded (cached until the index changes)."""
-        if self._items is None:
-            self._items = self._select("")
-        return self._items
+        """Every row, decoded (for key lookup; a sync reads only what :meth:`items_with` finds)."""
+        return self._select("")
+
+    def items_with(self, identities: Iterable[str]) -> list[IndexedItem]:
+        """The items holding any of ``identities`` (``arxiv:…``, ``doi:…``, ``title:…``), trash and
+        pending rows included: indexed lookups, whatever the size of the library."""
+        wanted = sorted(set(identities))
+        keys: set[str] = set()
+        for chunk in _chunks(wanted, SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key FROM identities WHERE identity IN ({marks})", chunk)
+            keys.update(k for (k,) in rows)
+        found: list[IndexedItem] = []
+        for chunk in _chunks(sorted(keys), SQL_VARIABLES):
+            found.extend(self._select(f"WHERE key IN ({','.join('?' * len(chunk))})", tuple(chunk)))
+        return found
+
+    def citation_keys(self) -> set[str]:
+        """Every citation key the library's items carry."""
+        return {k for (k,) in self.db.execute("SELECT citation_key FROM items WHERE citation_key != ''")}
 
     def item(self, key: str) -> IndexedItem | None:
         found = self._select("WHERE key = ?", (key,))
@@ -274,7 +326,7 @@ class LibraryIndex:
                     version=row[1],
                     item_type=row[2],
                     title=row[3],
-                    creators=json.loads(row[4] or "[]"),
+                    creators=_split(row[4]),
                     date=row[5],
                     citation_key=row[6],
                     arxiv_id=row[7],
@@ -330,6 +382,7 @@ class LibraryIndex:
     def _full_read(self, client: ZoteroClient, progress: Progress | None) -> RefreshStats:
         stats = RefreshStats(full=True)
         # keep pending rows (keys we may have sent before an interruption); drop everything else
+        self.db.execute("DELETE FROM identities WHERE key IN (SELECT key FROM items WHERE pending = 0)")
         self.db.execute("DELETE FROM items WHERE pending = 0")
         self.db.execute("DELETE FROM collections WHERE pending = 0")
         start, total, first_version, last_version = 0, 0, None, 0
@@ -356,7 +409,7 @@ class LibraryIndex:
     def _reconcile(self, client: ZoteroClient, stats: RefreshStats) -> int:
         versions, version = client.all_item_versions()
         known = self.item_versions()
-        pending = {i.key for i in self.items() if i.pending}
+        pending = {k for (k,) in self.db.execute("SELECT key FROM items WHERE pending = 1")}
         gone = [k for k in known if k not in versions and k not in pending]
         stats.removed += self.remove_items(gone)
         self._fetch(client, [k for k, v in versions.items() if known.get(k) != v], stats)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import Paper
 from ..text import ARXIV_NEW, ARXIV_OLD, arxiv_doi, normalise_arxiv_id, normalise_doi, normalise_title
@@ -112,21 +112,51 @@ def extra_fields(extra: str | None) -> dict[str, list[str]]:
     return out
 
 
-def item_citation_key(data: dict[str, Any]) -> str | None:
-    """The native ``citationKey`` field, else a ``Citation Key: …`` line in Extra (older libraries)."""
+class ItemFacts(NamedTuple):
+    """What the index keeps about an existing item, found with its Extra field parsed once."""
+
+    arxiv_id: str | None
+    doi: str | None
+    citation_key: str | None
+    identities: set[str]
+
+
+def item_facts(data: dict[str, Any]) -> ItemFacts:
+    """arXiv id, DOI, citation key and identities of an item (identities empty for notes etc.).
+
+    One pass over the item: a first sync reads every item of the library (20,000 or more).
+    """
+    extra = data.get("extra") or ""
+    fields = extra_fields(extra) if extra else {}
+    arxiv_id = _arxiv_id(data, extra)
+    doi = _doi(data, fields)
+    if data.get("itemType") in NON_REGULAR_TYPES:
+        return ItemFacts(arxiv_id, doi, _citation_key(data, fields), set())
+    identities: set[str] = set()
+    if arxiv_id:
+        identities.add(f"arxiv:{arxiv_id}")
+        identities.add(f"doi:{arxiv_doi(arxiv_id).lower()}")
+    if doi:
+        identities.add(f"doi:{doi}")
+    title = title_identity(data.get("title") or "")
+    if title:
+        identities.add(title)
+    return ItemFacts(arxiv_id, doi, _citation_key(data, fields), identities)
+
+
+def _citation_key(data: dict[str, Any], fields: dict[str, list[str]]) -> str | None:
     key = (data.get("citationKey") or "").strip()
     if key:
         return key
-    values = extra_fields(data.get("extra")).get("citation key")
+    values = fields.get("citation key")
     return values[0].strip() if values else None
 
 
-def item_arxiv_id(data: dict[str, Any]) -> str | None:
-    """The arXiv id from archiveID, Extra, URL or an arXiv DOI, whichever has one."""
+def _arxiv_id(data: dict[str, Any], extra: str) -> str | None:
     archive_id = normalise_arxiv_id(data.get("archiveID") or "")
     if archive_id:
         return archive_id
-    for text in (data.get("extra"), data.get("url"), data.get("DOI")):
+    for text in (extra, data.get("url"), data.get("DOI")):
         if text:
             m = _ARXIV_IN_TEXT.search(text)
             if m:
@@ -136,34 +166,35 @@ def item_arxiv_id(data: dict[str, Any]) -> str | None:
     return None
 
 
-def item_doi(data: dict[str, Any]) -> str | None:
-    """The DOI (field, or a ``DOI:`` line in Extra for types without the field), normalised."""
+def _doi(data: dict[str, Any], fields: dict[str, list[str]]) -> str | None:
     doi = normalise_doi(data.get("DOI") or "")
     if doi:
         return doi
-    for value in extra_fields(data.get("extra")).get("doi", []):
+    for value in fields.get("doi", []):
         doi = normalise_doi(value)
         if doi:
             return doi
     return None
 
 
+def item_citation_key(data: dict[str, Any]) -> str | None:
+    """The native ``citationKey`` field, else a ``Citation Key: …`` line in Extra (older libraries)."""
+    return _citation_key(data, extra_fields(data.get("extra")))
+
+
+def item_arxiv_id(data: dict[str, Any]) -> str | None:
+    """The arXiv id from archiveID, Extra, URL or an arXiv DOI, whichever has one."""
+    return _arxiv_id(data, data.get("extra") or "")
+
+
+def item_doi(data: dict[str, Any]) -> str | None:
+    """The DOI (field, or a ``DOI:`` line in Extra for types without the field), normalised."""
+    return _doi(data, extra_fields(data.get("extra")))
+
+
 def item_identities(data: dict[str, Any]) -> set[str]:
     """``arxiv:<id>``, ``doi:<doi>`` and ``title:<folded title>`` of an item (empty for notes etc.)."""
-    if data.get("itemType") in NON_REGULAR_TYPES:
-        return set()
-    out: set[str] = set()
-    arxiv_id = item_arxiv_id(data)
-    if arxiv_id:
-        out.add(f"arxiv:{arxiv_id}")
-        out.add(f"doi:{arxiv_doi(arxiv_id).lower()}")
-    doi = item_doi(data)
-    if doi:
-        out.add(f"doi:{doi}")
-    title = title_identity(data.get("title") or "")
-    if title:
-        out.add(title)
-    return out
+    return item_facts(data).identities
 
 
 def paper_identities(paper: Paper) -> set[str]:

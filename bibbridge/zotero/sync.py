@@ -194,6 +194,7 @@ class _Sync:
         self.added: dict[str, SyncedPaper] = {}  # paper identity → added to the collection this run
         self.failed: dict[str, FailedPaper] = {}
         self.wrote = False
+        self.last_plan: list[tuple[Paper, IndexedItem]] | None = None  # "present" of the last round
 
     # -- collections --------------------------------------------------------------------------------
     def find_collection(self, dry_run: bool) -> str | None:
@@ -258,12 +259,13 @@ class _Sync:
     ) -> tuple[list[tuple[Paper, IndexedItem]], list[tuple[Paper, IndexedItem | None]]]:
         """(present: each paper with its library item; to create: each paper with the pending item
         an interrupted run made for it, whose key is sent again, or None)."""
-        matcher = LibraryMatcher(self.index.items())
+        papers = [paper for paper in self.papers if paper.identity not in self.failed]
+        # only the items sharing an identity with a paper are read from the index (indexed lookups)
+        wanted = {ident for paper in papers for ident in paper_identities(paper)}
+        matcher = LibraryMatcher(self.index.items_with(wanted))
         present: list[tuple[Paper, IndexedItem]] = []
         to_create: list[tuple[Paper, IndexedItem | None]] = []
-        for paper in self.papers:
-            if paper.identity in self.failed:
-                continue
+        for paper in papers:
             item = matcher.match(paper, collection_key)
             if item is None or item.pending:
                 to_create.append((paper, item))
@@ -277,6 +279,7 @@ class _Sync:
         assert collection is not None
         self.report.collection_key = collection
         present, to_create = self.plan(collection)
+        self.last_plan = present
         work = len(present) + len(to_create)
         done = 0
         for paper, item in present:
@@ -299,12 +302,16 @@ class _Sync:
         adopted by the registry; new keys avoid every key in the library, as Better BibTeX does."""
         if self.registry is None:
             return {}
-        for paper, item in present:
-            if item.citation_key and self.registry.find(paper) is None:
-                self.registry.record(paper, item.citation_key)
+        adopted = [
+            (paper, item.citation_key)
+            for paper, item in present
+            if item.citation_key and self.registry.find(paper) is None
+        ]
+        if adopted:
+            self.registry.record_many(adopted)  # one transaction
         if not papers:
             return {}
-        taken = {i.citation_key for i in self.index.items() if i.citation_key}
+        taken = self.index.citation_keys()
         return dict(self.registry.assign(papers, formula=self.formula, taken=taken))
 
     def _add_to_collection(self, paper: Paper, item: IndexedItem, collection: str) -> None:
@@ -365,20 +372,24 @@ class _Sync:
         self.wrote = True
         self._advance(result.version)
         verify: dict[str, Paper] = {}
+        stored: list[dict[str, Any]] = []  # the server's copies, written to the index in one go
+        refused: list[str] = []
         for n, (paper, obj) in enumerate(zip(batch, objects, strict=True)):
             if n in result.successful:
                 created = result.successful[n]
                 if "data" not in created:  # a server that answers with keys only
                     verify[obj["key"]] = paper
                     continue
-                self.index.upsert_items([created])
+                stored.append(created)
                 self.created[paper.identity] = SyncedPaper(paper, obj["key"], obj.get("citationKey"))
             elif n in result.unchanged or (n in result.failed and result.failed[n][0] == 412):
                 verify[obj["key"]] = paper  # "already exists": a lost answer to an earlier try
             else:
                 code, message = result.failed.get(n, (0, "no result for this item in the server's answer"))
-                self.index.remove_items([obj["key"]])
+                refused.append(obj["key"])
                 self.failed[paper.identity] = FailedPaper(paper, code, message)
+        self.index.upsert_items(stored)
+        self.index.remove_items(refused)
         self.index.db.commit()
         if verify:
             found = {o["key"]: o for o in self.client.items_by_key(list(verify))}
@@ -482,7 +493,10 @@ def _write(state: _Sync, client: ZoteroClient, index: LibraryIndex, progress: Pr
 
 
 def _fill_report(state: _Sync, report: SyncReport) -> None:
-    present, _ = state.plan(report.collection_key)
+    # nothing written: the index is as the last round planned on, so its plan still holds
+    present = state.last_plan if not state.wrote and state.last_plan is not None else None
+    if present is None:
+        present, _ = state.plan(report.collection_key)
     by_identity = {p.identity: item for p, item in present}
     for paper in state.papers:
         ident = paper.identity

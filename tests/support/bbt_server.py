@@ -24,8 +24,9 @@ PATH = "/better-bibtex/json-rpc"
 
 
 def _haystack(item: dict[str, Any]) -> str:
-    names = " ".join(f"{a.get('given', '')} {a.get('family', '')} {a.get('literal', '')}"
-                     for a in item.get("author", []))
+    names = " ".join(
+        f"{a.get('given', '')} {a.get('family', '')} {a.get('literal', '')}" for a in item.get("author", [])
+    )
     year = " ".join(str(p[0]) for p in item.get("issued", {}).get("date-parts", []) if p)
     return f"{item.get('title', '')} {names} {year} {item.get('citation-key', '')}".lower()
 
@@ -52,7 +53,9 @@ class _Handler(QuietHandler):
         try:
             request = json.loads(raw)
         except ValueError:
-            self._send(200, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None})
+            self._send(
+                200, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
+            )
             return
         ident = request.get("id")
         method, params = request.get("method"), request.get("params") or []
@@ -62,20 +65,34 @@ class _Handler(QuietHandler):
             self._send(200, {"jsonrpc": "2.0", "error": {"code": -32603, "message": message}, "id": ident})
             return
         if method != "item.search":
-            self._send(200, {"jsonrpc": "2.0", "error": {"code": -32601, "message": f"Method not found: {method}"},
-                             "id": ident})
+            self._send(
+                200,
+                {
+                    "jsonrpc": "2.0",
+                    "error": {"code": -32601, "message": f"Method not found: {method}"},
+                    "id": ident,
+                },
+            )
             return
         if not params or not isinstance(params[0], str):
-            self._send(200, {"jsonrpc": "2.0", "error": {"code": -32602, "message": "Invalid params"},
-                             "id": ident})
+            self._send(
+                200, {"jsonrpc": "2.0", "error": {"code": -32602, "message": "Invalid params"}, "id": ident}
+            )
             return
         terms = params[0].lower().split()
         found = [item for item in server.items if all(t in _haystack(item) for t in terms)]
         self._send(200, {"jsonrpc": "2.0", "result": found, "id": ident})
 
 
-def bbt_item(key: str, title: str, family: str, given: str, year: int, arxiv_id: str | None = None,
-             doi: str | None = None) -> dict[str, Any]:
+def bbt_item(
+    key: str,
+    title: str,
+    family: str,
+    given: str,
+    year: int,
+    arxiv_id: str | None = None,
+    doi: str | None = None,
+) -> dict[str, Any]:
     """A CSL-JSON item as Better BibTeX's ``item.search`` answers it (citekey fields included)."""
     item: dict[str, Any] = {
         "id": f"http://zotero.org/users/local/AbCdEfGh/items/{abs(hash(key)) % 10**8:08d}",
@@ -87,8 +104,14 @@ def bbt_item(key: str, title: str, family: str, given: str, year: int, arxiv_id:
         "citation-key": key,
     }
     if arxiv_id:
-        item.update({"number": f"arXiv:{arxiv_id}", "publisher": "arXiv", "URL": f"http://arxiv.org/abs/{arxiv_id}",
-                     "DOI": doi or f"10.48550/arXiv.{arxiv_id}"})
+        item.update(
+            {
+                "number": f"arXiv:{arxiv_id}",
+                "publisher": "arXiv",
+                "URL": f"http://arxiv.org/abs/{arxiv_id}",
+                "DOI": doi or f"10.48550/arXiv.{arxiv_id}",
+            }
+        )
     elif doi:
         item["DOI"] = doi
     return item

@@ -79,6 +79,13 @@ def build_library(directory: Path, generated: int = 2500) -> Library:
             key_of[entry.fields["eprint"]] = entry.key
     out = []
     for paper in papers:
-        out.append(LibraryPaper(key_of[paper.arxiv_id], paper.title, paper.arxiv_id,
-                                paper.authors[0].split()[-1], paper.year or ""))
+        out.append(
+            LibraryPaper(
+                key_of[paper.arxiv_id],
+                paper.title,
+                paper.arxiv_id,
+                paper.authors[0].split()[-1],
+                paper.year or "",
+            )
+        )
     return Library(bib, out, generated)

@@ -1,0 +1,243 @@
+"""`bibbridge key`: find a citation key from what you remember; `--check` a document's citations."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bibbridge.cli import cli
+from tests.support.bbt_server import bbt_item, serve_bbt
+
+REFS = r"""@misc{mullerGenerativeMarginalizationModels2023,
+  title = {Generative Marginalization Models},
+  author = {M{\"u}ller, Anna and Pad{\'e}, Henri},
+  year = {2023},
+  eprint = {2310.12920},
+  archivePrefix = {arXiv},
+  doi = {10.48550/arXiv.2310.12920},
+}
+
+@article{lecun2015deep,
+  title = {Deep learning},
+  author = {LeCun, Yann and Bengio, Yoshua and Hinton, Geoffrey},
+  journal = {Nature},
+  year = 2015,
+  doi = {10.1038/nature14539},
+}
+
+@inproceedings{vaswani2017attention,
+  title = {Attention is All you Need},
+  author = {Vaswani, Ashish and Shazeer, Noam},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year = {2017},
+}
+"""
+
+
+@pytest.fixture
+def refs(tmp_path: Path) -> Path:
+    path = tmp_path / "refs.bib"
+    path.write_text(REFS, encoding="utf-8")
+    return path
+
+
+def run(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)  # .stdout and .stderr apart
+
+
+def test_ranked_list(refs: Path) -> None:
+    result = run("key", "generative", "marginalisation", "models", "--bib", str(refs))
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[0].split()
+    assert first[1:4] == ["mullerGenerativeMarginalizationModels2023", "2023", "Müller"]
+    assert 85 <= int(first[0]) < 100  # one misspelt word
+    assert first[-1] == f"[{refs}]"
+
+
+def test_first_prints_only_the_best_key(refs: Path) -> None:
+    result = run("key", "--first", "attention is all you need", "--bib", str(refs))
+    assert (result.exit_code, result.stdout) == (0, "vaswani2017attention\n")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "arXiv:2310.12920v2",
+        "https://arxiv.org/abs/2310.12920",
+        "https://doi.org/10.48550/arXiv.2310.12920",
+        "the müller paper from 2023",
+        "Marginalisation Generative",
+        "mullerGen",
+    ],
+)
+def test_query_forms(refs: Path, query: str) -> None:
+    result = run("key", query, "--first", "--bib", str(refs))
+    assert result.stdout == "mullerGenerativeMarginalizationModels2023\n"
+
+
+def test_json_is_the_whole_ranking(refs: Path) -> None:
+    result = run("key", "--json", "10.1038/NATURE14539", "--bib", str(refs))
+    data = json.loads(result.stdout)
+    assert [(d["key"], d["score"], d["matched"], d["doi"], d["line"]) for d in data] == [
+        ("lecun2015deep", 100, "doi", "10.1038/nature14539", 10)
+    ]
+    assert data[0]["authors"] == ["LeCun, Yann", "Bengio, Yoshua", "Hinton, Geoffrey"]
+
+
+def test_limit(refs: Path) -> None:
+    result = run("key", "2023", "--bib", str(refs), "--limit", "1", "--min-score", "0")
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_nothing_found_exits_1_with_a_message(refs: Path) -> None:
+    result = run("key", "phonon transport in knitted sweaters", "--bib", str(refs))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "no key matches 'phonon transport in knitted sweaters'" in result.stderr
+    assert run("key", "--json", "2601.99999", "--bib", str(refs)).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["key"], "give a QUERY or --check FILE"),
+        (["key", "x", "--check", "paper.tex"], "give a QUERY or --check FILE"),
+        (["key", "x", "--first", "--json"], "exclude each other"),
+        (["key", "x", "--bib", "missing.bib"], "missing.bib: cannot read: no such file"),
+        (["key", "x", "--limit", "0"], "Invalid value for '--limit'"),
+        (["key", "x", "--zotero", "--no-local"], "no Zotero library"),
+    ],
+)
+def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_csl_json_source(tmp_path: Path) -> None:
+    csl = tmp_path / "export.json"
+    csl.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "ITEM-1",
+                    "citation-key": "brownLanguageModelsAre2020",
+                    "title": "Language Models are Few-Shot Learners",
+                    "author": [{"family": "Brown", "given": "Tom"}],
+                    "issued": {"date-parts": [[2020]]},
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = run("key", "few shot learners", "--csl", str(csl), "--first")
+    assert result.stdout == "brownLanguageModelsAre2020\n"
+
+
+def test_better_bibtex_source_and_unreachable_warning(refs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [
+        bbt_item("brownLanguageModelsAre2020", "Language Models are Few-Shot Learners", "Brown", "Tom", 2020)
+    ]
+    with serve_bbt(items) as (url, server):
+        monkeypatch.setenv("BIBBRIDGE_BBT_URL", url)
+        result = run("key", "language models few shot", "--bbt", "--bib", str(refs))
+        assert result.stdout.split()[1] == "brownLanguageModelsAre2020"
+        assert result.stdout.rstrip().endswith("[bbt]")
+        assert server.calls == [("item.search", ["language models few shot"])]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("BIBBRIDGE_BBT_URL", f"http://127.0.0.1:{port}/better-bibtex/json-rpc")
+    result = run("key", "deep learning", "--bbt", "--bib", str(refs), "--first")
+    assert (result.exit_code, result.stdout) == (0, "lecun2015deep\n")
+    assert "bibbridge: warning: Better BibTeX at http://127.0.0.1:" in result.stderr
+
+
+def test_zotero_source(refs: Path) -> None:
+    from tests.support.zotero_server import ZoteroServer
+
+    with ZoteroServer() as server:
+        server.add_item(
+            {
+                "itemType": "preprint",
+                "title": "Scaling Laws for Neural Language Models",
+                "creators": [{"creatorType": "author", "firstName": "Jared", "lastName": "Kaplan"}],
+                "date": "2020-01-23",
+                "citationKey": "kaplanScalingLawsNeural2020",
+            }
+        )
+        result = CliRunner(env={"ZOTERO_API_KEY": server.api_key}).invoke(
+            cli,
+            [
+                "key",
+                "kaplan scaling laws",
+                "--zotero",
+                "--library",
+                f"user:{server.user_id}",
+                "--api-url",
+                server.url,
+                "--bib",
+                str(refs),
+            ],
+        )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split()[1] == "kaplanScalingLawsNeural2020"
+    assert server.api_key not in result.stdout + result.stderr
+
+
+TEX = r"""\documentclass{article}
+\begin{document}
+Marginals \cite{mullerGenerativeMarginalizationModels2023} and attention \citep[see][]{vaswani2017attention,
+  vaswani2017atention}.
+% \cite{commentedOut}
+Deep nets \parencite{lecun2015deep} \textcite{hinton2006fast}.
+\nocite{*}
+\end{document}
+"""
+
+
+def test_check_tex_lists_unknown_keys_with_suggestions(refs: Path, tmp_path: Path) -> None:
+    tex = tmp_path / "paper.tex"
+    tex.write_text(TEX, encoding="utf-8")
+    result = run("key", "--check", str(tex), "--bib", str(refs))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        f"{tex}:4: unknown key 'vaswani2017atention': did you mean vaswani2017attention ("
+    )
+    assert lines[1] == f"{tex}:6: unknown key 'hinton2006fast' (no similar key in any source)"
+    assert len(lines) == 2
+
+
+def test_check_aux_and_json(refs: Path, tmp_path: Path) -> None:
+    aux = tmp_path / "paper.aux"
+    aux.write_text(
+        "\\relax\n\\citation{lecun2015deep}\n\\citation{vaswani2017attention,lecun2015Deep}\n"
+        "\\bibstyle{plain}\n\\bibdata{refs}\n",
+        encoding="utf-8",
+    )
+    result = run("key", "--check", str(aux), "--bib", str(refs), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [(d["key"], d["line"], d["suggestions"][0]["key"]) for d in data] == [
+        ("lecun2015Deep", 3, "lecun2015deep")
+    ]  # keys are case-sensitive for biber: suggested, not accepted
+
+
+def test_check_all_known_exits_0(refs: Path, tmp_path: Path) -> None:
+    aux = tmp_path / "ok.aux"
+    aux.write_text("\\citation{lecun2015deep}\n", encoding="utf-8")
+    result = run("key", "--check", str(aux), "--bib", str(refs))
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert "every key cited in" in result.stderr
+
+
+def test_check_missing_file_exits_2(refs: Path) -> None:
+    result = run("key", "--check", "nope.tex", "--bib", str(refs))
+    assert result.exit_code == 2
+    assert "nope.tex: cannot read" in result.stderr
