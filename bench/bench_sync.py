@@ -9,14 +9,22 @@ latency; requests are what the real server would see):
   title, create the missing ones with ``create_items`` (50 per call); and its re-sync, which fetches
   everything again.
 
-Usage: python bench/bench_sync.py [--sizes 0,1000,20000]
+The fake server runs in a child process, as the real one runs on another machine: in the same process
+its threads would share the GIL with the client and every request would wait out thread switches.
+"server" is the time the fake server spent handling requests (the rest of "seconds" is the client and
+the loopback). Each figure is the median of ``--repeat`` runs, each on a freshly seeded library.
+
+Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,46 +37,112 @@ AS_OF = "2026-01-20"
 sys.path.insert(0, str(ROOT))
 
 
-def seed(server, size: int) -> None:
-    batch = 5000
-    for start in range(0, size, batch):
-        server.add_items(
-            [
-                {"itemType": "journalArticle", "title": f"Existing paper {n}", "date": "2020"}
-                for n in range(start, min(size, start + batch))
-            ]
-        )
+# -- the server process ---------------------------------------------------------------------------
 
 
-def run_bibbridge(server, papers) -> list[tuple[str, int, float]]:
+def serve(size: int) -> None:
+    """Child process: a seeded server; answers ``reset`` / ``stats`` / ``quit`` lines on stdin."""
+    from tests.support.zotero_server import ZoteroServer
+
+    with ZoteroServer() as server:
+        for start in range(0, size, 5000):
+            server.add_items(
+                [
+                    {"itemType": "journalArticle", "title": f"Existing paper {n}", "date": "2020"}
+                    for n in range(start, min(size, start + 5000))
+                ]
+            )
+        busy = [0.0]
+        process = server._process
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return process(*args, **kwargs)
+            finally:
+                busy[0] += time.perf_counter() - started
+
+        server._process = timed  # the handler calls server._process for every request
+        info = {"url": server.url, "api_key": server.api_key, "user_id": server.user_id}
+        print(json.dumps(info), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "reset":
+                server.reset_requests()
+                busy[0] = 0.0
+                print("{}", flush=True)
+            elif command == "stats":
+                stats = {"requests": len(server.requests), "busy": busy[0], "items": len(server.items())}
+                print(json.dumps(stats), flush=True)
+            elif command == "quit":
+                break
+
+
+class Server:
+    """The parent's handle on a server process."""
+
+    def __init__(self, size: int) -> None:
+        command = [sys.executable, __file__, "--serve", str(size)]
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        info = json.loads(self.proc.stdout.readline())
+        self.url, self.api_key, self.user_id = info["url"], info["api_key"], info["user_id"]
+
+    def ask(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+# -- the two approaches -----------------------------------------------------------------------------
+
+
+def measure(server: Server, run) -> tuple[int, float, float]:
+    server.ask("reset")
+    started = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - started
+    stats = server.ask("stats")
+    return stats["requests"], seconds, stats["busy"]
+
+
+def run_bibbridge(server: Server, papers) -> list[tuple[str, int, float, float]]:
     from bibbridge.zotero.sync import sync
 
-    rows = []
-    for label in ("first sync", "no-op re-sync"):
-        server.reset_requests()
-        started = time.perf_counter()
-        report = sync(
-            papers,
-            library=f"user:{server.user_id}",
-            collection="Reading/HF Daily",
-            api_key=server.api_key,
-            api_url=server.url,
+    reports = []
+
+    def once() -> None:
+        reports.append(
+            sync(
+                papers,
+                library=f"user:{server.user_id}",
+                collection="Reading/HF Daily",
+                api_key=server.api_key,
+                api_url=server.url,
+            )
         )
-        seconds = time.perf_counter() - started
-        assert report.ok and len(server.requests) == report.requests
-        rows.append((label, len(server.requests), seconds))
+
+    rows = []
+    for label in ("bibbridge first sync", "bibbridge no-op re-sync"):
+        requests, seconds, busy = measure(server, once)
+        assert reports[-1].ok and requests == reports[-1].requests
+        rows.append((label, requests, seconds, busy))
     return rows
 
 
-def run_naive(server, papers) -> list[tuple[str, int, float]]:
+def run_naive(server: Server, papers) -> list[tuple[str, int, float, float]]:
     from pyzotero import zotero
 
     from bibbridge.zotero.mapper import paper_to_item
 
-    rows = []
-    for label in ("naive first sync", "naive re-sync"):
-        server.reset_requests()
-        started = time.perf_counter()
+    def once() -> None:
         zot = zotero.Zotero(server.user_id, "user", server.api_key)
         zot.endpoint = server.url
         everything = zot.everything(zot.items())
@@ -76,32 +150,45 @@ def run_naive(server, papers) -> list[tuple[str, int, float]]:
         missing = [paper_to_item(p, None) for p in papers if p.title.casefold() not in titles]
         for start in range(0, len(missing), 50):
             zot.create_items(missing[start : start + 50])
-        seconds = time.perf_counter() - started
-        rows.append((label, len(server.requests), seconds))
-    return rows
+
+    return [(label, *measure(server, once)) for label in ("naive first sync", "naive re-sync")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,1000,20000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
     import pyzotero.zotero  # noqa: F401 - import once up front so no row pays for it
 
     from bibbridge.readers import read_digests
-    from tests.support.zotero_server import ZoteroServer
 
     papers = read_digests([DIGEST], as_of=AS_OF).papers
-    print(f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores")
-    print("| library items | approach | requests | seconds |")
-    print("|---:|---|---:|---:|")
+    print(
+        f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores; "
+        f"median of {args.repeat} runs; load average before: {os.getloadavg()[0]:.2f}"
+    )
+    print("| library items | approach | requests | seconds | of which server |")
+    print("|---:|---|---:|---:|---:|")
     for size in (int(s) for s in args.sizes.split(",")):
         for runner in (run_bibbridge, run_naive):
-            with tempfile.TemporaryDirectory() as home, ZoteroServer() as server:
-                os.environ["BIBBRIDGE_HOME"] = home
-                seed(server, size)
-                for label, requests, seconds in runner(server, papers):
-                    print(f"| {size:,} | {label} | {requests} | {seconds:.2f} |", flush=True)
-                assert len(server.items()) == size + len(papers)
+            runs: dict[str, list[tuple[int, float, float]]] = {}
+            for _ in range(args.repeat):
+                with tempfile.TemporaryDirectory() as home, Server(size) as server:
+                    os.environ["BIBBRIDGE_HOME"] = home
+                    for label, requests, seconds, busy in runner(server, papers):
+                        runs.setdefault(label, []).append((requests, seconds, busy))
+                    assert server.ask("stats")["items"] == size + len(papers)
+            for label, figures in runs.items():
+                assert len({r for r, _, _ in figures}) == 1, f"request count varied: {figures}"
+                seconds = statistics.median(s for _, s, _ in figures)
+                busy = statistics.median(b for _, _, b in figures)
+                print(f"| {size:,} | {label} | {figures[0][0]} | {seconds:.2f} | {busy:.2f} |", flush=True)
+    print(f"# load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

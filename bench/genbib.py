@@ -39,14 +39,16 @@ _WORDS = (
 ).split()
 _PROTECTED = ("{GPT}-4", "{LoRA}", "{BERT}", "{CLIP}", "{LLaMA}", "{ImageNet}", "{RL}", "{3D}", "{MoE}",
               "{ViT}", "{Q}-learning", "{Bayesian}", "{M{\\\"o}bius}")
-_VENUES = ("Advances in Neural Information Processing Systems", "International Conference on Machine Learning",
+_VENUES = ("Advances in Neural Information Processing Systems",
+           "International Conference on Machine Learning",
            "International Conference on Learning Representations", "Proceedings of the {IEEE/CVF} Conference "
            "on Computer Vision and Pattern Recognition", "Annual Meeting of the Association for "
            "Computational Linguistics")
 _JOURNALS = ("Nature", "Science", "Journal of Artificial Intelligence Research", "{IEEE} Transactions on "
              "Pattern Analysis and Machine Intelligence", "Transactions on Machine Learning Research")
-_MACROS = {"jmlr": "Journal of Machine Learning Research", "tacl": "Transactions of the Association for "
-           "Computational Linguistics", "pami": "{IEEE} Transactions on Pattern Analysis and Machine Intelligence"}
+_MACROS = {"jmlr": "Journal of Machine Learning Research",
+           "tacl": "Transactions of the Association for Computational Linguistics",
+           "pami": "{IEEE} Transactions on Pattern Analysis and Machine Intelligence"}
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _CATEGORIES = ("cs.CL", "cs.LG", "cs.CV", "cs.AI", "stat.ML", "cs.RO")
 
@@ -123,13 +125,15 @@ def _entry(rng: random.Random, taken: set[str], index: int) -> str:
     if kind < 0.35:
         entry_type = "article"
         journal = rng.choice(list(_MACROS)) if rng.random() < 0.3 else "{" + rng.choice(_JOURNALS) + "}"
-        fields += [("journal", journal), ("volume", "{%d}" % rng.randint(1, 60)),
-                   ("number", "{%d}" % rng.randint(1, 12)),
-                   ("pages", "{%d--%d}" % (p := rng.randint(1, 900), p + rng.randint(5, 30)))]
+        first = rng.randint(1, 900)
+        fields += [("journal", journal), ("volume", f"{{{rng.randint(1, 60)}}}"),
+                   ("number", f"{{{rng.randint(1, 12)}}}"),
+                   ("pages", f"{{{first}--{first + rng.randint(5, 30)}}}")]
     elif kind < 0.6:
         entry_type = "inproceedings"
+        first = rng.randint(1, 9000)
         fields += [("booktitle", "{" + rng.choice(_VENUES) + "}"),
-                   ("pages", "{%d--%d}" % (p := rng.randint(1, 9000), p + rng.randint(5, 15)))]
+                   ("pages", f"{{{first}--{first + rng.randint(5, 15)}}}")]
     elif kind < 0.95:
         entry_type = "misc"
         arxiv = f"{year % 100:02d}{rng.randint(1, 12):02d}.{rng.randint(1, 29999):05d}"
@@ -140,21 +144,23 @@ def _entry(rng: random.Random, taken: set[str], index: int) -> str:
             fields.append(("doi", "{10.48550/arXiv." + arxiv + "}"))
     else:
         entry_type = "online"
-        fields += [("url", "{https://example.org/posts/%d}" % index), ("urldate", "{2025-01-%02d}" % rng.randint(1, 28))]
+        fields += [("url", f"{{https://example.org/posts/{index}}}"),
+                   ("urldate", f"{{2025-01-{rng.randint(1, 28):02d}}}")]
     # Some hand-written entries use bare numbers or quotes, as users' files do.
     style = rng.random()
-    fields.append(("year", str(year) if style < 0.3 else ('"%d"' % year if style < 0.4 else "{%d}" % year)))
+    fields.append(("year", str(year) if style < 0.3 else (f'"{year}"' if style < 0.4 else f"{{{year}}}")))
     if rng.random() < 0.4:
         fields.append(("month", rng.choice(_MONTHS)))
     if entry_type in ("article", "inproceedings") and rng.random() < 0.8:
-        fields.append(("doi", "{10.%d/%s.%d.%d}" % (rng.randint(1000, 9999), rng.choice(["j", "acl", "nips"]),
-                                                   year, rng.randint(1, 99999))))
+        prefix, series = rng.randint(1000, 9999), rng.choice(["j", "acl", "nips"])
+        fields.append(("doi", f"{{10.{prefix}/{series}.{year}.{rng.randint(1, 99999)}}}"))
     fields.append(("abstract", "{" + _abstract(rng) + "}"))
     if rng.random() < 0.5:
         fields.append(("keywords", "{" + ", ".join(rng.sample(_WORDS[:60], 4)) + "}"))
     if rng.random() < 0.2:
-        fields.append(("file", "{Full Text PDF:/home/user/Zotero/storage/%08X/paper.pdf:application/pdf}"
-                       % rng.getrandbits(32)))
+        folder = f"{rng.getrandbits(32):08X}"
+        path = f"/home/user/Zotero/storage/{folder}/paper.pdf"
+        fields.append(("file", f"{{Full Text PDF:{path}:application/pdf}}"))
     if rng.random() < 0.1:
         fields.append(("note", '"Accepted at the ' + rng.choice(["workshop", "main conference"]) + '"'))
     width = max(len(name) for name, _ in fields)

@@ -31,6 +31,8 @@ _API: dict[str, str] = {
     "to_csl_json": "bibbridge.bib.export:to_csl_json",
     "merge_bib": "bibbridge.bib.merge:merge_bib",
     "MergeReport": "bibbridge.bib.merge:MergeReport",
+    "read_bib": "bibbridge.bib.reader:read_bib",
+    "parse_bib": "bibbridge.bib.reader:parse_bib",
     "resolve": "bibbridge.resolve:resolve",
     "ResolveReport": "bibbridge.resolve:ResolveReport",
     "ResolveSettings": "bibbridge.resolve:ResolveSettings",

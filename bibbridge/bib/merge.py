@@ -35,8 +35,6 @@ _ARXIV_IN_TEXT = re.compile(
 )
 _NON_WORD = re.compile(r"[\W_]+")
 _ARXIV_FIELDS = ("eprint", "url", "doi", "journal", "number", "howpublished")
-# The only fields a merge reads from the existing file (the reader skips the others, for speed).
-_MATCH_FIELDS = ("title", *_ARXIV_FIELDS)
 
 
 @dataclass
@@ -112,19 +110,22 @@ class ExistingEntries:
         first_word, non_word, by_title = _FIRST_WORD.match, _NON_WORD.sub, self.by_title
         for key, line, fields in records:
             title = fields.get("title")
-            if title:
-                if not title.isascii() or "\\" in title:
-                    title = latex_to_unicode(title)
-                if title.isascii():
-                    m = first_word(title)
-                    if m is not None and m.group(1).lower() in first_words:
-                        # what fold() gives for plain ASCII, without its Unicode steps
-                        folded = non_word(" ", title.lower()).strip()
-                        by_title.setdefault(folded, []).append(_Known(key, line, fields))
-                else:
+            if not title:
+                continue
+            if not title.isascii() or "\\" in title:
+                title = latex_to_unicode(title)
+                if not title.isascii():
                     m = _FIRST_UNICODE_WORD.match(title)
                     if m is not None and fold(m.group(1)).split(" ", 1)[0] in first_words:
                         by_title.setdefault(fold(title), []).append(_Known(key, line, fields))
+                    continue
+            m = first_word(title)
+            if m is not None and m.group(1).lower() in first_words:
+                folded = non_word(" ", title.lower()).strip()  # = fold() for plain ASCII, faster
+                by_title.setdefault(folded, []).append(_Known(key, line, fields))
+        if not (want_doi or want_arxiv):
+            return
+        for key, line, fields in records:
             if want_doi:
                 doi = normalise_doi(fields.get("doi"))
                 if doi in want_doi:
@@ -159,10 +160,20 @@ class ExistingEntries:
         return None
 
 
-def _existing_bib(text: str, path: Path) -> list[Record]:
+def match_fields(papers: list[Paper]) -> list[str]:
+    """The fields of the existing entries that can match ``papers`` (the reader skips the rest)."""
+    fields = ["title"]
+    if any(p.doi_key for p in papers):
+        fields.append("doi")
+    if any(p.arxiv_id for p in papers):
+        fields.extend(name for name in _ARXIV_FIELDS if name not in fields)
+    return fields
+
+
+def _existing_bib(text: str, path: Path, papers: list[Paper]) -> list[Record]:
     from .reader import parse_bib
 
-    bib = parse_bib(text, file=str(path), fields=_MATCH_FIELDS)
+    bib = parse_bib(text, file=str(path), fields=match_fields(papers))
     if bib.problems:
         line, message = bib.problems[0]
         more = f" (and {len(bib.problems) - 1} more problems)" if len(bib.problems) > 1 else ""
@@ -239,8 +250,8 @@ def merge_bib(
         utf8 = True
     except UnicodeDecodeError:
         text, utf8 = raw.decode("latin-1"), False
-    records = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target)
     unique = dedupe(list(papers))
+    records = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target, unique)
     existing = ExistingEntries(records, unique)
 
     new: list[Paper] = []

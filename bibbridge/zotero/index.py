@@ -199,10 +199,11 @@ class LibraryIndex:
         # An index made against another server is of no use for this one: start over.
         if api_url is not None:
             seen = self._meta("api_url")
-            if seen is not None and seen != api_url:
-                self.reset()
-            self._set_meta("api_url", api_url)
-            self.db.commit()
+            if seen != api_url:
+                if seen is not None:
+                    self.reset()
+                self._set_meta("api_url", api_url)
+                self.db.commit()
 
     # -- housekeeping -------------------------------------------------------------------------------
     def __enter__(self) -> LibraryIndex:
@@ -284,8 +285,15 @@ class LibraryIndex:
         self.db.executemany("DELETE FROM items WHERE key = ?", rows)
         return len(rows)
 
-    def item_versions(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT key, version FROM items"))
+    def item_versions(self, keys: Iterable[str] | None = None) -> dict[str, int]:
+        """``{key: version}`` of every row, or of the rows among ``keys``."""
+        if keys is None:
+            return dict(self.db.execute("SELECT key, version FROM items"))
+        found: dict[str, int] = {}
+        for chunk in _chunks(list(keys), SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT key, version FROM items WHERE key IN ({marks})", chunk))
+        return found
 
     def items(self) -> list[IndexedItem]:
         """Every row, decoded (for key lookup; a sync reads only what :meth:`items_with` finds)."""
@@ -434,7 +442,7 @@ class LibraryIndex:
         if changed is None:
             stats.not_modified = True
             return stats
-        known = self.item_versions()
+        known = self.item_versions(changed)
         # only what we do not already hold at that version (our own writes are recorded already)
         self._fetch(client, [k for k, v in changed.items() if known.get(k) != v], stats)
         deleted = client.deleted_since(since)
