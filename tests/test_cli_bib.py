@@ -318,8 +318,9 @@ def test_interrupted_write_leaves_the_old_file_and_no_temporary(
         raise OSError("simulated crash before the rename")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(InputError, match="cannot write, file unchanged: simulated crash") as caught:
         merge_bib(real_papers(DIGESTS[0]), target)
+    assert caught.value.file == str(target)
     assert target.read_text(encoding="utf-8") == EXISTING
     assert sorted(p.name for p in tmp_path.iterdir()) == ["refs.bib"]
 
@@ -359,6 +360,12 @@ def test_csl_json_merge_keeps_existing_items_and_skips_known_papers(tmp_path: Pa
     items = json.loads(text)
     assert [i["id"] for i in items] == ["theirs2020", "SomethingNew"]
     assert items[0] == json.loads(existing)[0]
+
+
+def test_unwritable_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = bib(str(digest_path(DIGESTS[0])), "--as-of", AS_OF, "-o", str(tmp_path))  # a directory
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"bibbridge: error: {tmp_path}: cannot read")
 
 
 def test_unknown_key_formula_is_a_usage_error(tmp_path: Path) -> None:

@@ -214,8 +214,7 @@ def _appended_bib(raw: bytes, new_text: str) -> bytes:
         addition = addition.replace(b"\n", b"\r\n")
     if not raw.strip():
         return raw + addition
-    head = raw if raw.endswith(b"\n") else raw + newline
-    return head + newline + addition
+    return b"".join((raw, b"" if raw.endswith(b"\n") else newline, newline, addition))
 
 
 def _appended_csl(raw: bytes, new_text: str) -> bytes:
@@ -244,7 +243,10 @@ def merge_bib(
     check_style(style)
     target = Path(path)
     report = MergeReport(path=target, style=style)
-    raw = target.read_bytes() if target.exists() else b""
+    try:
+        raw = target.read_bytes() if target.exists() else b""
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(target)) from None
     try:
         text = raw.decode("utf-8")
         utf8 = True
@@ -294,6 +296,9 @@ def merge_bib(
     from ..atomic import atomic_write_bytes
 
     data = _appended_csl(raw, report.text) if style == "csl-json" else _appended_bib(raw, report.text)
-    atomic_write_bytes(target, data)
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as exc:  # the old file is intact: atomic_write_bytes only renames a complete file
+        raise InputError(f"cannot write, file unchanged: {exc.strerror or exc}", file=str(target)) from None
     report.written = True
     return report
