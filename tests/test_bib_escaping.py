@@ -164,13 +164,11 @@ def test_merge_is_idempotent(tmp_path: Path) -> None:
     assert third.added == [] and target.read_bytes() == data
 
 
-@pytest.mark.xfail(strict=True, reason="bibbridge.keys keeps control characters in keys; writers refuse them")
 def test_key_formula_drops_control_characters() -> None:
     key = FORMULA.key_for(Paper(title="Fa\x06ult in a title"))
     assert check_key(key) == key
 
 
-@pytest.mark.xfail(strict=True, reason="bibbridge.keys makes digit-only keys, which biber refuses")
 def test_key_formula_avoids_digit_only_keys() -> None:
     key = FORMULA.key_for(Paper(title="1984"))
     assert check_key(key) == key

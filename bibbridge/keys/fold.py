@@ -57,7 +57,9 @@ def transliterate(text: str, mode: str = "") -> str:
 
 def clean_key(key: str, mode: str = "") -> str:
     """Transliterate ``key`` and drop Better BibTeX's unsafe characters and all whitespace."""
-    return _UNSAFE.sub("", transliterate(key, mode))
+    key = _UNSAFE.sub("", transliterate(key, mode))
+    # Control characters (a stray \x06 in a pasted title) are invisible and break BibTeX and biber.
+    return key if key.isprintable() else "".join(ch for ch in key if ch.isprintable())
 
 
 def key_fold(key: str) -> str:

@@ -226,7 +226,14 @@ class KeyFormula:
 
     def key_for(self, paper: Paper) -> str:
         """The base key of ``paper``; never empty (see :func:`fallback_key`)."""
-        return self.key_for_item(KeyItem.from_paper(paper)) or fallback_key(paper)
+        key = self.key_for_item(KeyItem.from_paper(paper))
+        if not key:
+            return fallback_key(paper)
+        if key.isdigit():
+            # Better BibTeX would keep "1984" (title "1984", no author), but biber refuses
+            # digit-only keys: lead with the fallback word so every consumer accepts it.
+            return fallback_key(paper) + key
+        return key
 
 
 def fallback_key(paper: Paper) -> str:

@@ -288,6 +288,9 @@ class _Sync:
             done += 1
             if self.progress and work:
                 self.progress("adding to collection", done, work)
+        # One commit for the whole loop: a row lost to a kill is only a cache miss (the next refresh
+        # sees the item's new version and reads it again), not a risk of a duplicate.
+        self.index.db.commit()
         keys = self._citation_keys(present, [p for p, _ in to_create])
         used: set[str] = set()
         for start in range(0, len(to_create), MAX_BATCH):
@@ -326,7 +329,6 @@ class _Sync:
                     self.failed[paper.identity] = FailedPaper(paper, 404, "the item was deleted meanwhile")
                     return
                 self.index.upsert_items(fresh)
-                self.index.db.commit()
                 item = self.index.item(item.key) or item
                 if collection in item.collections:
                     break
@@ -336,7 +338,6 @@ class _Sync:
                 return
             self.wrote = True
             self.index.set_item_state(item.key, version, collections)
-            self.index.db.commit()
             break
         else:
             self.failed[paper.identity] = FailedPaper(paper, 412, "the item kept changing while we added it")
