@@ -241,6 +241,7 @@ existing file, which is never rewritten).
               help="Better BibTeX key formula for new keys (default: config [keys] format, else "
               "auth.lower + shorttitle(3,3) + year).")
 @click.option("--dry-run", is_flag=True, help="Print what would be added; write nothing, store no keys.")
+@click.option("-v", "--verbose", is_flag=True, help="Also name each paper skipped as already in the file.")
 @handle_errors
 def bib_command(
     files: tuple[str, ...],
@@ -251,6 +252,7 @@ def bib_command(
     style: str,
     key_format: str | None,
     dry_run: bool,
+    verbose: bool = False,
     resolve_papers: bool = False,
     offline: bool = False,
     use_s2: bool | None = None,
@@ -280,8 +282,11 @@ def bib_command(
         click.echo(report.text, nl=False)
     failed = 0
     for key, paper, reason in report.skipped:
-        failed += not reason.startswith("already in file")
-        click.echo(f"bibbridge: skipped {paper.title[:60]!r} ({key}): {reason}", err=True)
+        present = reason.startswith("already in file")
+        failed += not present
+        # Papers already in the file are the normal case on a re-run: name them only when asked.
+        if verbose or not present:
+            click.echo(f"bibbridge: skipped {paper.title[:60]!r} ({key}): {reason}", err=True)
     verb = "would add" if dry_run else "added"
     where = "nothing written" if not report.written else f"written to {output}"
     click.echo(f"bibbridge: {verb} {len(report.added)}, skipped {len(report.skipped)}; {where}", err=True)

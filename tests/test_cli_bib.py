@@ -337,6 +337,19 @@ def test_merging_twice_adds_nothing_and_leaves_the_file_byte_identical(tmp_path:
     assert target.read_bytes() == first
 
 
+def test_papers_already_in_the_file_are_named_only_with_verbose(tmp_path: Path) -> None:
+    target = tmp_path / "refs.bib"
+    args = [str(digest_path(DIGESTS[0])), "--as-of", AS_OF, "-o", str(target)]
+    assert bib(*args).exit_code == 0
+    quiet = bib(*args)
+    assert "skipped 'Generative Marginalization Models'" not in quiet.stderr
+    assert f"added 0, skipped {REAL_DIGESTS[DIGESTS[0]]}" in quiet.stderr
+    loud = bib(*args, "--verbose")
+    named = [line for line in loud.stderr.splitlines() if "already in file: title" in line]
+    assert len(named) == REAL_DIGESTS[DIGESTS[0]]
+    assert "skipped 'Generative Marginalization Models' (GenerativeMarginalizationModels2023)" in named[0]
+
+
 def test_crlf_file_gets_crlf_entries(tmp_path: Path) -> None:
     target = tmp_path / "refs.bib"
     existing = EXISTING.replace("\n", "\r\n").encode()
