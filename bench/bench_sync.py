@@ -12,7 +12,10 @@ latency; requests are what the real server would see):
 The fake server runs in a child process, as the real one runs on another machine: in the same process
 its threads would share the GIL with the client and every request would wait out thread switches.
 "server" is the time the fake server spent handling requests (the rest of "seconds" is the client and
-the loopback). Each figure is the median of ``--repeat`` runs, each on a freshly seeded library.
+the loopback). The fake server's sockets get TCP_NODELAY, as production servers have (nginx's default):
+without it the stdlib server writes headers and body apart and Nagle's algorithm meets the client's
+delayed ACK, adding up to ~40 ms to an answer on loopback, noise that no real server adds.
+Each figure is the median of ``--repeat`` runs, each on a freshly seeded library.
 
 Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3]
 """
@@ -42,8 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 def serve(size: int) -> None:
     """Child process: a seeded server; answers ``reset`` / ``stats`` / ``quit`` lines on stdin."""
+    from tests.support.http import QuietHandler
     from tests.support.zotero_server import ZoteroServer
 
+    QuietHandler.disable_nagle_algorithm = True  # see the module docstring
     with ZoteroServer() as server:
         for start in range(0, size, 5000):
             server.add_items(

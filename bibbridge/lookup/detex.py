@@ -3,7 +3,8 @@
 It is not a LaTeX interpreter: it undoes what .bib files actually contain (``{GPT}-4``,
 ``M{\\"u}ller``, ``Pad{\\'e}``, ``\\emph{…}``, ``\\&``, ``~``, ``--``) well enough that folding
 (:func:`bibbridge.text.fold`) sees the same words a reader sees. Text without a backslash, brace or
-tilde is returned unchanged, so the common case costs one scan.
+tilde is returned unchanged, so the common case costs one scan. :func:`detex_many` decodes a whole
+column (every title of a large .bib) in one pass over the joined text.
 """
 
 from __future__ import annotations
@@ -124,3 +125,21 @@ def detex(text: str) -> str:
     if "\x01" in text or "\x02" in text:
         text = text.replace("\x01", "{").replace("\x02", "}")
     return " ".join(text.split())
+
+
+#: Joins the texts :func:`detex_many` decodes in one pass (a private-use character: no macro spans it).
+_ITEM_SEP = "\ue000"
+
+
+def detex_many(texts: list[str]) -> list[str]:
+    """:func:`detex` of each text, done on all of them joined (one regex pass instead of one call a text).
+
+    A text ending in a backslash (``\\`` would eat the separator) or holding the separator itself
+    makes it fall back to one call a text.
+    """
+    if not texts:
+        return []
+    joined = _ITEM_SEP.join(texts)
+    if joined.count(_ITEM_SEP) != len(texts) - 1 or "\\" + _ITEM_SEP in joined or joined.endswith("\\"):
+        return [detex(text) for text in texts]
+    return list(map(str.strip, detex(joined).split(_ITEM_SEP)))

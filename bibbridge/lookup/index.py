@@ -2,16 +2,21 @@
 
 A source (a .bib, a CSL-JSON file, the registry, Zotero) becomes one Table:
 
-- ``postings``: folded title and author-name word → the rows holding it (an ``array('i')`` in bytes);
-- ``vocabulary``: the indexed words, sorted (prefix and typo search);
+- ``vocabulary``: the folded title and author-name words, sorted (exact, prefix and typo search);
+- ``postings``/``posting_offsets``: the rows holding each vocabulary word, one ``array('i')`` of all
+  rows grouped by word in vocabulary order, with the offset where each word's rows start;
 - ``years``, ``title_lengths``: one small integer per row (year scoring, tie-breaks);
 - ``ids``: ``arxiv:<id>`` / ``doi:<doi>`` → rows; ``sorted_keys``/``sorted_key_rows``: keys lower-cased
   and sorted (exact and prefix search by bisection);
-- ``rows``: every row's key, title, authors, year, DOI, arXiv id, line and folded title, packed into one
-  UTF-8 blob with an offset array, decoded only for the rows a query scores in full or shows.
+- ``rows``: every row's key, title, authors, year, DOI, arXiv id and line, packed into one UTF-8 blob
+  with an offset array, decoded only for the rows a query scores in full or shows.
 
 Matching touches only the rows the query's words point to, so a query over 20,000 entries scores a few
 hundred rows, not all of them.
+
+Building a table is column work done by C loops (``str.translate`` on all titles at once, ``map`` over
+C functions, postings filled by ``map(list.append, …)``): a Python statement per row, let alone per
+word, would cost more than reading the file (20,000 entries hold ~400,000 title and name words).
 
 Tables of files are cached under ``$BIBBRIDGE_HOME`` (``cache_dir()/lookup/``) as marshal files keyed by
 the file's absolute path and checked against its size and mtime: a changed file is read again, an
@@ -27,27 +32,31 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections import defaultdict
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
+from operator import add
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..text import normalise_arxiv_id, normalise_doi
-from .candidates import family_name
 
 #: Bump when the table layout or the folding changes: old cache files are then rebuilt.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 #: Every ASCII character but letters, digits and newline → space (the input is ASCII by then).
 _PUNCTUATION_TO_SPACE = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "\n"}
+#: The same for ASCII bytes, lower-casing as well (``bytes.translate`` is a plain table lookup).
+_FOLD_BYTES = bytes(
+    code + 32 if 65 <= code <= 90 else code if chr(code).isalnum() or code == 10 or code > 127 else 32
+    for code in range(256)
+)
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _TRANSLITERATED: dict[str, str] = {}
 _FIELD_SEP = "\x1f"
-#: Marks first-author family-name words in the postings ("^muller").
-FIRST_AUTHOR = "^"
-_NAME_SEP = "\x1e"
+#: Separates author names inside one row (ASCII punctuation: folding turns it into a space).
+NAME_SEP = "\x1e"
 _ARXIV_DOI = "10.48550/arxiv."
 
 #: One row as sources hand it over: key, title, authors ("First Last" or "Last, First"), year,
@@ -102,9 +111,11 @@ def fold_many(texts: list[str]) -> list[str]:
         return []
     joined = "\n".join(texts)
     if not joined.isascii():
-        joined = _ascii(joined)
-    # str.translate is C-speed; a regex substitution of every punctuation run costs 50 times more.
-    return [" ".join(line.split()) for line in joined.lower().translate(_PUNCTUATION_TO_SPACE).split("\n")]
+        # Only the texts that need it are transliterated (NFKD of every title costs more).
+        joined = "\n".join([text if text.isascii() else _ascii(text) for text in texts])
+    # One table lookup a byte for case and punctuation, then whitespace runs collapsed line by line.
+    lines = joined.encode("ascii").translate(_FOLD_BYTES).decode("ascii").split("\n")
+    return list(map(" ".join, map(str.split, lines)))
 
 
 def _clean_doi(doi: str) -> str:
@@ -118,8 +129,9 @@ class Table:
     """One source's entries as lazily unpacked sections (see the module docs)."""
 
     SECTIONS = (
-        "postings",
         "vocabulary",
+        "postings",
+        "posting_offsets",
         "years",
         "title_lengths",
         "ids",
@@ -147,7 +159,6 @@ class Table:
             return value
 
     # Sections, unpacked on first use.
-    postings: dict[str, bytes] = property(lambda self: self._get("postings"))  # type: ignore[assignment]
     vocabulary: list[str] = property(lambda self: self._get("vocabulary"))  # type: ignore[assignment]
     ids: dict[str, list[int]] = property(lambda self: self._get("ids"))  # type: ignore[assignment]
     sorted_keys: list[str] = property(lambda self: self._get("sorted_keys"))  # type: ignore[assignment]
@@ -170,30 +181,46 @@ class Table:
             value = self._values[section] = array(code, value)
         return value
 
+    def _word_index(self, word: str) -> int:
+        """The position of ``word`` in the vocabulary, or -1."""
+        vocabulary = self.vocabulary
+        index = bisect_left(vocabulary, word)
+        return index if index < len(vocabulary) and vocabulary[index] == word else -1
+
+    def has_word(self, word: str) -> bool:
+        """True when some row's title or author names contain the folded ``word``."""
+        return self._word_index(word) >= 0
+
     def rows_of(self, word: str) -> array:
         """The rows whose title or author names contain the folded ``word``."""
-        packed = self.postings.get(word)
-        return array("i", packed) if packed else array("i")
+        index = self._word_index(word)
+        if index < 0:
+            return array("i")
+        offsets = self._array("posting_offsets", "I")
+        return self._array("postings", "i")[offsets[index] : offsets[index + 1]]
 
     def df(self, word: str) -> int:
         """How many rows contain ``word`` (its document frequency)."""
-        packed = self.postings.get(word)
-        return len(packed) // 4 if packed else 0
+        index = self._word_index(word)
+        if index < 0:
+            return 0
+        offsets = self._array("posting_offsets", "I")
+        return offsets[index + 1] - offsets[index]
 
     def row(self, index: int) -> Row:
         offsets = self._array("offsets", "I")
         blob: bytes = self._get("rows")
         fields = blob[offsets[index] : offsets[index + 1]].decode("utf-8").split(_FIELD_SEP)
-        key, title, authors, year, doi, arxiv_id, line, folded = fields
+        key, title, authors, year, doi, arxiv_id, line = fields
         return Row(
             key,
             title,
-            authors.split(_NAME_SEP) if authors else [],
+            authors.split(NAME_SEP) if authors else [],
             year,
             doi,
             arxiv_id,
             int(line) if line else None,
-            folded,
+            fold_words(title),
         )
 
     def key_rows(self, key: str) -> list[int]:
@@ -216,7 +243,8 @@ class Table:
             for column, value in zip(columns, record, strict=True):
                 column.append(value)
         keys, titles, authors, years, dois, arxiv_ids, lines = columns
-        return cls.from_columns(name, keys, titles, authors, years, dois, arxiv_ids, lines, file)
+        names = [NAME_SEP.join(name.replace(NAME_SEP, " ") for name in names) for names in authors]
+        return cls.from_columns(name, keys, titles, names, years, dois, arxiv_ids, lines, file)
 
     @classmethod
     def from_columns(
@@ -224,40 +252,43 @@ class Table:
         name: str,
         keys: list[str],
         titles: list[str],
-        authors: list[Sequence[str]],
+        names: list[str],
         years: list[str],
         dois: list[str],
         arxiv_ids: list[str],
         lines: list[int | None],
         file: str | None = None,
     ) -> Table:
-        """A table from parallel columns (the fast path for large files: no per-record tuples)."""
+        """A table from parallel columns (the fast path for large files: no per-record tuples).
+
+        ``names``: each row's author names joined by :data:`NAME_SEP`. Text is already decoded.
+        """
         size = len(keys)
         table = cls(name, file, size)
         titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
-        dois = [_clean_doi(d) if d else "" for d in dois]
-        arxiv_ids = [(normalise_arxiv_id(a) or "") if a else "" for a in arxiv_ids]
+        dois, arxiv_ids = list(dois), list(arxiv_ids)  # cleaned in place below
+        names = [n.replace("\n", " ") if "\n" in n else n for n in names]
         folded_titles = fold_many(titles)
-        folded_names = fold_many([" ".join(a).replace("\n", " ") for a in authors])
-        # The first author's family name is indexed again as "^name": "the Müller paper" means the
-        # paper Müller wrote first, so those rows rank above ones where Müller is a co-author.
-        first_authors = fold_many([family_name(a[0]) if a else "" for a in authors])
+        folded_names = fold_many(names)
 
-        postings: defaultdict[str, list[int]] = defaultdict(list)
-        rows_words = zip(folded_titles, folded_names, first_authors, strict=True)
-        for row, (title, names, first) in enumerate(rows_words):
-            words = set(title.split())
-            words.update(names.split())
-            if first:
-                words.update([FIRST_AUTHOR + word for word in first.split()])
-            for word in words:
-                postings[word].append(row)
+        # The inverted index, filled by C loops: each row's distinct words, every word's list of rows
+        # (rows come in order, so each list is sorted), the lists laid out in vocabulary order.
+        row_texts = map(add, map(add, folded_titles, repeat(" ")), folded_names)
+        row_words = list(map(set, map(str.split, row_texts)))
+        by_word: dict[str, list[int]] = {word: [] for word in chain.from_iterable(row_words)}
+        row_numbers = chain.from_iterable(map(repeat, range(size), map(len, row_words)))
+        word_lists = map(by_word.__getitem__, chain.from_iterable(row_words))
+        deque(map(list.append, word_lists, row_numbers), maxlen=0)
+        vocabulary = sorted(by_word)
+        postings = list(map(by_word.__getitem__, vocabulary))
 
         ids: dict[str, list[int]] = {}
         for row in range(size):
             doi, arxiv_id = dois[row], arxiv_ids[row]
             if not (doi or arxiv_id):
                 continue
+            doi = dois[row] = _clean_doi(doi) if doi else ""
+            arxiv_id = arxiv_ids[row] = (normalise_arxiv_id(arxiv_id) or "") if arxiv_id else ""
             if not arxiv_id and doi.startswith(_ARXIV_DOI):
                 arxiv_id = arxiv_ids[row] = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
             if doi:
@@ -268,29 +299,19 @@ class Table:
                 if arxiv_doi != "doi:" + doi:
                     ids.setdefault(arxiv_doi, []).append(row)
 
-        lower_keys = [key.lower() for key in keys]
+        lower_keys = list(map(str.lower, keys))
         order = sorted(range(size), key=lower_keys.__getitem__)
-        encoded = [
-            _FIELD_SEP.join(fields).encode()
-            for fields in zip(
-                keys,
-                titles,
-                [_NAME_SEP.join(a) for a in authors],
-                years,
-                dois,
-                arxiv_ids,
-                [str(line) if line else "" for line in lines],
-                folded_titles,
-                strict=True,
-            )
-        ]
+        line_texts = [str(line) if line else "" for line in lines]
+        row_fields = zip(keys, titles, names, years, dois, arxiv_ids, line_texts, strict=True)
+        encoded = list(map(str.encode, map(_FIELD_SEP.join, row_fields)))
         values = table._values
-        values["postings"] = {word: array("i", rows).tobytes() for word, rows in postings.items()}
-        values["vocabulary"] = sorted(word for word in postings if word[0] != FIRST_AUTHOR)
+        values["vocabulary"] = vocabulary
+        values["postings"] = array("i", chain.from_iterable(postings))
+        values["posting_offsets"] = array("I", accumulate(map(len, postings), initial=0))
         values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
         values["title_lengths"] = array("H", [min(len(t), 65535) for t in folded_titles])
         values["ids"] = ids
-        values["sorted_keys"] = [lower_keys[row] for row in order]
+        values["sorted_keys"] = list(map(lower_keys.__getitem__, order))
         values["sorted_key_rows"] = array("i", order)
         values["rows"] = b"".join(encoded)
         values["offsets"] = array("I", accumulate(map(len, encoded), initial=0))

@@ -42,7 +42,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..text import normalise_arxiv_id, normalise_doi
-from .index import FIRST_AUTHOR, Table, fold_words
+from .candidates import family_name
+from .index import Table, fold_words
 
 DEFAULT_MIN_SCORE = 60
 
@@ -172,7 +173,7 @@ def _match_key(table: Table, key: str, offer: Callable[[int, int, str], None]) -
 def _expansions(table: Table, word: str) -> dict[str, float]:
     """Indexed words standing for ``word``: itself, words it is a prefix of, words within typos."""
     found: dict[str, float] = {}
-    if word in table.postings:
+    if table.has_word(word):
         found[word] = 1.0
     vocabulary = table.vocabulary
     if len(word) >= 3:
@@ -202,10 +203,11 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
     weights: list[float] = []
     per_word: list[dict[int, float]] = []
     claimed: set[str] = set()  # the indexed words the query words most likely mean (for precision)
-    first_author: dict[int, float] = {}  # rows whose first author a query word names
+    all_expansions: list[dict[str, float]] = []
     for word in query.words:
         sims: dict[int, float] = {}
         expansions = _expansions(table, word)
+        all_expansions.append(expansions)
         best_word, best_sim = max(expansions.items(), key=lambda item: item[1], default=("", 0.0))
         claimed.update(w for w, similarity in expansions.items() if similarity >= best_sim - 0.05)
         for indexed, similarity in expansions.items():
@@ -213,9 +215,6 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
             for row in table.rows_of(indexed):
                 if similarity > get(row, 0.0):
                     sims[row] = similarity
-            for row in table.rows_of(FIRST_AUTHOR + indexed):
-                if similarity > first_author.get(row, 0.0):
-                    first_author[row] = similarity
         weights.append(math.log(1 + total / (1 + table.df(best_word))))
         per_word.append(sims)
 
@@ -246,14 +245,24 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
     query_text = " ".join(query.words + query.years)
     scored: list[tuple[int, int]] = []
     for row in top:
-        folded_title = table.row(row).folded_title
+        entry = table.row(row)
+        folded_title = entry.folded_title
         title_words = set(folded_title.split())
         content = (title_words - FILLER) or title_words
         precision = sum(1 for word in content if word in claimed) / len(content) if content else 0.0
         # Whole-title similarity only where the query named title words: for "müller 2023" it would
         # rank Müller's papers by how much their titles happen to resemble "muller 2023".
         similarity = fuzz.token_set_ratio(query_text, folded_title) / 100 if precision else 0.0
-        precision = max(precision, first_author.get(row, 0.0))
+        precision = max(precision, _first_author_similarity(entry.authors, all_expansions))
         score = round(95 * (0.80 * coverage[row] + 0.12 * precision + 0.08 * similarity))
         scored.append((row, score))
     return scored
+
+
+def _first_author_similarity(authors: list[str], expansions: list[dict[str, float]]) -> float:
+    """How well a query word names the first author's family name (0 when none does): "the Müller
+    paper" means the paper Müller wrote first, so it ranks above ones where Müller is a co-author."""
+    if not authors:
+        return 0.0
+    family = set(fold_words(family_name(authors[0])).split())
+    return max((sim for found in expansions for word, sim in found.items() if word in family), default=0.0)

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import BibbridgeError, InputError
 from ..text import normalise_arxiv_id
-from .index import Record, Table, cached_table
+from .index import NAME_SEP, Record, Table, cached_table
 from .match import Query
 
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
@@ -101,27 +101,26 @@ BIB_FIELDS = (
 )
 
 
-def bib_authors(value: str) -> list[str]:
-    """BibTeX ``author`` value → names with LaTeX decoded (``M{\\"u}ller, Anna and others`` → …)."""
-    if not value:
-        return []
-    from .detex import detex
+def _bib_names(decoded: str) -> str:
+    """A decoded ``author`` value as names joined by :data:`~.index.NAME_SEP` ("others" dropped).
 
-    # detex leaves single spaces, so " and " splits names without a regex.
-    names = detex(value).split(" and ")
-    return [name for name in names if name and name != "others"]
+    detex leaves single spaces, so " and " splits names without a regex."""
+    if not decoded:
+        return ""
+    names = decoded.split(" and ")
+    if "others" in names or "" in names:
+        names = [name for name in names if name and name != "others"]
+    return NAME_SEP.join(names)
 
 
 def bib_table(name: str, entries: list[Any]) -> Table:
     """The table of scanned .bib entries (``key``, ``fields``, ``line`` each), built column by column:
-    LaTeX is decoded only where a value holds markup, and no per-entry record is made."""
-    from .detex import detex
+    each column's LaTeX decoded in one pass, and no per-entry record made."""
+    from .detex import detex_many
 
     fields = [entry.fields for entry in entries]
-    years = []
-    for f in fields:
-        year = f.get("year") or f.get("date") or ""
-        years.append(year if len(year) == 4 and year.isdigit() else _year(year))
+    years = [f.get("year") or f.get("date") or "" for f in fields]
+    years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
     arxiv_ids = []
     for f in fields:
         eprint = f.get("eprint")
@@ -130,11 +129,12 @@ def bib_table(name: str, entries: list[Any]) -> Table:
         if not arxiv_id and ("url" in f or "journal" in f):
             arxiv_id = _arxiv_in(f.get("url"), f.get("journal"))
         arxiv_ids.append(arxiv_id)
+    authors = detex_many([f.get("author") or f.get("editor") or "" for f in fields])
     return Table.from_columns(
         name,
         [entry.key for entry in entries],
-        [detex(f.get("title", "")) for f in fields],
-        [bib_authors(f.get("author") or f.get("editor") or "") for f in fields],
+        detex_many([f.get("title", "") for f in fields]),
+        [_bib_names(value) if " and " in value else value for value in authors],
         years,
         [f.get("doi", "") for f in fields],
         arxiv_ids,

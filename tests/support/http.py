@@ -16,6 +16,9 @@ class QuietHandler(BaseHTTPRequestHandler):
     """A request handler that does not log to stderr and speaks HTTP/1.1."""
 
     protocol_version = "HTTP/1.1"
+    # Answers go out as headers then body; without TCP_NODELAY each small answer waits ~40 ms for
+    # the client's delayed ACK. Production servers (nginx) set it too.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
