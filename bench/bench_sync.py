@@ -17,7 +17,11 @@ without it the stdlib server writes headers and body apart and Nagle's algorithm
 delayed ACK, adding up to ~40 ms to an answer on loopback, noise that no real server adds.
 Each figure is the median of ``--repeat`` runs, each on a freshly seeded library.
 
-Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3]
+With ``--present`` the library also holds the 233 papers already (added by hand, in no collection):
+the sync then creates nothing and adds them to the collection (bibbridge: 50 per ``POST /items``); the
+naive script adds them one ``addto_collection`` PATCH per item, as bibbridge did before.
+
+Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3] [--present]
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DIGEST = ROOT / "tests" / "fixtures" / "digests" / "004_928061713d22a60e.txt"
 AS_OF = "2026-01-20"
+PRESENT = False  # --present: the digest's papers are in the library already, in no collection
 
 sys.path.insert(0, str(ROOT))
 
@@ -43,13 +48,18 @@ sys.path.insert(0, str(ROOT))
 # -- the server process ---------------------------------------------------------------------------
 
 
-def serve(size: int) -> None:
+def serve(size: int, present: bool = False) -> None:
     """Child process: a seeded server; answers ``reset`` / ``stats`` / ``quit`` lines on stdin."""
     from tests.support.http import QuietHandler
     from tests.support.zotero_server import ZoteroServer
 
     QuietHandler.disable_nagle_algorithm = True  # see the module docstring
     with ZoteroServer() as server:
+        if present:
+            from bibbridge.readers import read_digests
+
+            papers = read_digests([DIGEST], as_of=AS_OF).papers
+            server.add_items([{"itemType": "preprint", "title": p.title} for p in papers])
         for start in range(0, size, 5000):
             server.add_items(
                 [
@@ -86,8 +96,8 @@ def serve(size: int) -> None:
 class Server:
     """The parent's handle on a server process."""
 
-    def __init__(self, size: int) -> None:
-        command = [sys.executable, __file__, "--serve", str(size)]
+    def __init__(self, size: int, present: bool = False) -> None:
+        command = [sys.executable, __file__, "--serve", str(size)] + (["--present"] if present else [])
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.url, self.api_key, self.user_id = info["url"], info["api_key"], info["user_id"]
@@ -147,14 +157,23 @@ def run_naive(server: Server, papers) -> list[tuple[str, int, float, float]]:
 
     from bibbridge.zotero.mapper import paper_to_item
 
+    collection: list[str] = []
+
     def once() -> None:
         zot = zotero.Zotero(server.user_id, "user", server.api_key)
         zot.endpoint = server.url
         everything = zot.everything(zot.items())
-        titles = {item["data"].get("title", "").casefold() for item in everything}
-        missing = [paper_to_item(p, None) for p in papers if p.title.casefold() not in titles]
+        by_title = {item["data"].get("title", "").casefold(): item for item in everything}
+        missing = [paper_to_item(p, None) for p in papers if p.title.casefold() not in by_title]
         for start in range(0, len(missing), 50):
             zot.create_items(missing[start : start + 50])
+        if PRESENT:  # add what is already there to a collection: one PATCH per item
+            if not collection:
+                collection.append(zot.create_collections([{"name": "HF Daily"}])["success"]["0"])
+            for paper in papers:
+                item = by_title.get(paper.title.casefold())
+                if item is not None and collection[0] not in item["data"]["collections"]:
+                    zot.addto_collection(collection[0], item)
 
     return [(label, *measure(server, once)) for label in ("naive first sync", "naive re-sync")]
 
@@ -163,11 +182,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,1000,20000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--present", action="store_true", help="the papers are in the library already")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve)
+        serve(args.serve, args.present)
         return
+    global PRESENT
+    PRESENT = args.present
     import pyzotero.zotero  # noqa: F401 - import once up front so no row pays for it
 
     from bibbridge.readers import read_digests
@@ -176,6 +198,7 @@ def main() -> None:
     print(
         f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores; "
         f"median of {args.repeat} runs; load average before: {os.getloadavg()[0]:.2f}"
+        + ("; the papers already in the library" if args.present else "")
     )
     print("| library items | approach | requests | seconds | of which server |")
     print("|---:|---|---:|---:|---:|")
@@ -183,7 +206,7 @@ def main() -> None:
         for runner in (run_bibbridge, run_naive):
             runs: dict[str, list[tuple[int, float, float]]] = {}
             for _ in range(args.repeat):
-                with tempfile.TemporaryDirectory() as home, Server(size) as server:
+                with tempfile.TemporaryDirectory() as home, Server(size, args.present) as server:
                     os.environ["BIBBRIDGE_HOME"] = home
                     for label, requests, seconds, busy in runner(server, papers):
                         runs.setdefault(label, []).append((requests, seconds, busy))

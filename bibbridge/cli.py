@@ -404,7 +404,7 @@ def key_command(
         spec["zotero"] = {"library": library, "api_url": api_url}
     if bbt:
         spec["bbt"] = True
-    finder = Lookup(spec)
+    finder = Lookup(spec, background_index=True)  # one query a process: index large files aside
     text = " ".join(query)
     if check_file:
         from .lookup.check import unknown_citations

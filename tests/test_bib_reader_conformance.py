@@ -49,7 +49,7 @@ def ours(bib) -> list[dict[str, str]]:
 def careful_only(text: str):
     """The same text read with the fast path switched off."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reader._Reader, "fast_entry", lambda self, pos: None)
+        patch.setattr(reader._Reader, "fast_entries", lambda self, pos: pos)
         return parse_bib(text)
 
 

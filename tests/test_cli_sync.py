@@ -224,6 +224,146 @@ def test_group_libraries_work_the_same(server):
     assert server.items() == []
 
 
+# -- papers already in the library: added to the collection, 50 per request --------------------------
+
+
+def by_hand(server, tmp_path, count):
+    """A library holding ``count`` arXiv papers added by hand (in no collection), and a digest of them.
+
+    Returns (digest path, item keys in digest order)."""
+    entries = [(f"2601.{n:05d}", f"Hand-added paper {n} on models") for n in range(1, count + 1)]
+    keys = server.add_items(
+        [{"itemType": "preprint", "title": title, "archiveID": f"arXiv:{ident}"} for ident, title in entries]
+    )
+    return hf_daily_json(tmp_path, entries), keys
+
+
+def item_writes(server):
+    return [r for r in writes(server) if r.path.endswith("/items")]
+
+
+def test_papers_already_in_the_library_are_added_to_the_collection_50_per_request(server, tmp_path):
+    server.add_items([{"itemType": "book", "title": f"Unrelated {n}"} for n in range(30)])
+    elsewhere = server.add_collection("Elsewhere")
+    digest, keys = by_hand(server, tmp_path, 120)
+    server.update_item(keys[0], {"collections": [elsewhere]})
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["created"] == [] and report["failed"] == []
+    assert sorted(e["item_key"] for e in report["added_to_collection"]) == sorted(keys)
+    target = collection_key(server)
+    assert server.item(keys[0])["collections"] == [elsewhere, target]  # the full list, kept
+    assert all(server.item(key)["collections"] == [target] for key in keys[1:])
+    # 2 collections made, then ceil(120 / 50) = 3 item writes: no PATCH per item
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in writes(server)] == [
+        ("POST", "collections"),
+        ("POST", "collections"),
+        ("POST", "items"),
+        ("POST", "items"),
+        ("POST", "items"),
+    ]
+    batches = [r.json() for r in item_writes(server)]
+    assert [len(b) for b in batches] == [50, 50, 20]
+    assert all(set(obj) == {"key", "version", "collections"} for b in batches for obj in b)
+    assert all("If-Unmodified-Since-Version" not in r.headers for r in item_writes(server))
+    # read the library (150 items: 2 pages) and its collections, write 5 times, then record the new
+    # library version (versions since, deletions, collections; our own writes are not read again)
+    assert report["requests"] == len(server.requests) == 3 + 5 + 3
+    server.reset_requests()
+    again = json.loads(sync(server, digest, args=["--json"]).stdout)
+    assert again["added_to_collection"] == [] and len(again["already_present"]) == 120
+    assert writes(server) == [] and len(server.requests) == 1
+
+
+def test_adding_and_creating_in_one_run_take_one_round(server, tmp_path):
+    by_hand(server, tmp_path, 3)
+    entries = [(f"2601.{n:05d}", f"Hand-added paper {n} on models") for n in range(1, 5)]
+    digest = hf_daily_json(tmp_path, entries)  # the three, and one more
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert len(report["added_to_collection"]) == 3
+    assert [e["arxiv_id"] for e in report["created"]] == ["2601.00004"]
+    # our own collection write moves the library version; the create that follows knows it was ours
+    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in writes(server)] == [
+        ("collections", 200),
+        ("collections", 200),
+        ("items", 200),
+        ("items", 200),
+    ]
+    assert [len(r.json()) for r in item_writes(server)] == [3, 1]
+    assert report["requests"] == len(server.requests) == 2 + 4 + 3
+    assert_each_once_in_collection(server, read_digests([digest]).papers)
+
+
+def test_an_item_edited_between_the_read_and_the_write_is_added_with_the_edit_kept(server, tmp_path):
+    digest, keys = by_hand(server, tmp_path, 7)
+    edited = keys[3]
+    edit_version = []  # the item's version after the other user's edit
+    server.edit_concurrently(
+        lambda s: edit_version.append(
+            s.update_item(edited, {"title": "Retitled in Zotero desktop", "extra": "Read: yes"})
+        ),
+        method="POST",
+        path="/items",
+    )
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["added_to_collection"]) == 7
+    target = collection_key(server)
+    assert all(server.item(key)["collections"] == [target] for key in keys)
+    item = server.item(edited)
+    assert (item["title"], item["extra"]) == ("Retitled in Zotero desktop", "Read: yes")
+    # the batch: six go in, the edited one is refused (412), read again and sent with its new version
+    first, second = item_writes(server)
+    assert [o["key"] for o in first.json()] == keys
+    assert second.json() == [{"key": edited, "version": edit_version[0], "collections": [target]}]
+    reads = [r.query["itemKey"] for r in server.requests if r.method == "GET" and "itemKey" in r.query]
+    assert reads == [edited]
+    assert len(server.items()) == 7
+
+
+def test_a_lost_answer_to_the_collection_write_is_not_applied_twice(server, tmp_path):
+    digest, keys = by_hand(server, tmp_path, 7)
+    server.lose_next_write_response(1, path="/items")
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["added_to_collection"]) == 7
+    target = collection_key(server)
+    assert all(server.item(key)["collections"] == [target] for key in keys)
+    # applied, answer lost; the retry is refused per object (stale versions): the items are read
+    # again, found in the collection, and not written a third time
+    lost, retried = item_writes(server)
+    assert lost.dropped and not retried.dropped and retried.json() == lost.json()
+    seeded = lost.json()[0]["version"]
+    assert server.library_version() == seeded + 2 + 7  # two collections, each item changed once
+    server.reset_requests()
+    assert sync(server, digest).exit_code == 0 and writes(server) == []
+
+
+def test_a_per_object_failure_names_its_paper_and_the_others_are_added(server, tmp_path):
+    digest, keys = by_hand(server, tmp_path, 7)
+    server.item_update_failures({"paper 2 on": 413})
+    server.edit_concurrently(lambda s: s.delete_item(keys[5]), method="POST", path="/items")
+    result = sync(server, digest, args=["--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    failed = [(f["arxiv_id"], f["code"]) for f in report["failed"]]
+    assert failed == [("2601.00002", 413), ("2601.00006", 404)]
+    assert "failed: Hand-added paper 2 on models" in result.stderr
+    assert "Injected failure 413" in result.stderr and "Item doesn't exist" in result.stderr
+    target = collection_key(server)
+    added = [key for key in keys if key not in (keys[1], keys[5])]
+    assert all(server.item(key)["collections"] == [target] for key in added)
+    assert server.item(keys[1])["collections"] == [] and len(item_writes(server)) == 1
+    server.clear_faults()
+    again = json.loads(sync(server, digest, args=["--json"]).stdout)
+    assert [e["arxiv_id"] for e in again["added_to_collection"]] == ["2601.00002"]
+    assert [e["arxiv_id"] for e in again["created"]] == ["2601.00006"]  # deleted for good: made again
+    assert_each_once_in_collection(server, read_digests([digest]).papers)
+
+
 # -- faults ------------------------------------------------------------------------------------------
 
 
@@ -251,10 +391,20 @@ def lost_collection_write(server):
     server.lose_next_write_response(2, path="/collections")
 
 
-def lost_patch(server):
-    key = server.add_item({"itemType": "preprint", "title": papers_of(D1)[3].title})
-    assert key
-    server.lose_next_write_response(1, path=f"/items/{key}")
+def lost_collection_add(server):
+    server.add_item({"itemType": "preprint", "title": papers_of(D1)[3].title})
+    # the first item write is the one adding the items already there to the collection
+    server.lose_next_write_response(1, path="/items")
+
+
+def storm_429_on_collection_adds(server):
+    server.add_item({"itemType": "preprint", "title": papers_of(D1)[5].title})
+    server.inject_429(2, retry_after="0.05", method="POST", path="/items")  # the first is the add
+
+
+def errors_503_on_collection_adds(server):
+    server.add_item({"itemType": "preprint", "title": papers_of(D1)[5].title})
+    server.inject_5xx(2, status=503, retry_after="0.02", method="POST", path="/items")
 
 
 def concurrent_edit(server):
@@ -266,7 +416,9 @@ def concurrent_edit(server):
 
 def concurrent_edit_of_a_matched_item(server):
     key = server.add_item({"itemType": "preprint", "title": papers_of(D1)[0].title})
-    server.edit_concurrently(lambda s: s.update_item(key, {"extra": "edited meanwhile"}), method="PATCH")
+    server.edit_concurrently(
+        lambda s: s.update_item(key, {"extra": "edited meanwhile"}), method="POST", path="/items"
+    )
 
 
 FAULTS = [
@@ -276,7 +428,9 @@ FAULTS = [
     errors_503_on_writes,
     lost_item_write,
     lost_collection_write,
-    lost_patch,
+    lost_collection_add,
+    storm_429_on_collection_adds,
+    errors_503_on_collection_adds,
     concurrent_edit,
     concurrent_edit_of_a_matched_item,
 ]

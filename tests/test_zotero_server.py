@@ -282,6 +282,56 @@ def test_updates_need_a_current_version(server, zot):
     assert missing["code"] == 404
 
 
+def test_a_multi_object_post_updates_existing_items_with_patch_semantics(server, zot):
+    """Updating Multiple Objects: each object its key, its version and only what changes."""
+    collection = server.add_collection("HF Daily")
+    fresh, stale, unversioned = server.add_items(
+        [preprint("One", extra="Citation Key: one"), preprint("Two"), preprint("Three")]
+    )
+    trashed = server.add_item(preprint("Four"), trashed=True)
+    read = {item["key"]: item for item in zot.everything(zot.items(includeTrashed=1))}
+    before = server.item(fresh)
+    server.update_item(stale, {"title": "Two, edited in Zotero desktop"})
+    answer = zot.create_items(
+        [
+            {"key": fresh, "version": read[fresh]["version"], "collections": [collection]},
+            {"key": stale, "version": read[stale]["version"], "collections": [collection]},
+            {"key": unversioned, "collections": [collection]},
+            {"key": trashed, "version": read[trashed]["version"], "collections": [collection]},
+        ]
+    )
+    assert set(answer["successful"]) == {"0", "3"} and answer["unchanged"] == {}
+    assert answer["failed"]["1"]["code"] == 412
+    expected = f"(expected {read[stale]['version']}, found {server.item(stale)['version']})"
+    assert answer["failed"]["1"]["message"].endswith(expected)
+    assert answer["failed"]["2"] == {
+        "key": unversioned,
+        "code": 428,
+        "message": "Either If-Unmodified-Since-Version or 'version' property must be provided "
+        "for 'key'-based writes",
+    }
+    after = server.item(fresh)
+    # only the collections changed: title, Extra, creators and dateModified stay as they were
+    assert after == {**before, "collections": [collection], "version": after["version"]}
+    assert after["version"] == answer["successful"]["0"]["version"] > before["version"]
+    assert answer["successful"]["0"]["data"]["collections"] == [collection]
+    assert server.item(trashed)["deleted"] == 1 and server.item(trashed)["collections"] == [collection]
+    assert server.item(stale)["title"] == "Two, edited in Zotero desktop"
+    assert server.item(stale)["collections"] == server.item(unversioned)["collections"] == []
+    write = server.requests[-1]
+    assert "If-Unmodified-Since-Version" not in write.headers and "Zotero-Write-Token" in write.headers
+    assert write.json()[0] == {"key": fresh, "version": read[fresh]["version"], "collections": [collection]}
+    # sent again: the version is now stale (412); with the current one and the same list, unchanged
+    again = {"key": fresh, "version": read[fresh]["version"], "collections": [collection]}
+    assert zot.create_items([again])["failed"]["0"]["code"] == 412
+    current = {**again, "version": after["version"]}
+    assert zot.create_items([current])["unchanged"] == {"0": fresh}
+    # a library-version header stands in for the per-object version
+    header = server.library_version()
+    answer = zot.create_items([{"key": unversioned, "collections": [collection]}], last_modified=header)
+    assert list(answer["successful"]) == ["0"] and server.item(unversioned)["title"] == "Three"
+
+
 def test_batches_are_partly_applied_and_capped_at_50(server, zot):
     collection = server.add_collection("Reading")
     answer = zot.create_items(
@@ -409,6 +459,19 @@ def test_injected_create_failures_hit_matching_items_only(server, zot):
     assert list(answer["successful"]) == ["1"]
     server.item_create_failures({})
     assert zot.create_items([preprint("Doomed paper")])["success"]
+
+
+def test_injected_update_failures_hit_matching_existing_items_only(server, zot):
+    collection = server.add_collection("HF Daily")
+    doomed, fine = server.add_items([preprint("Doomed paper"), preprint("Fine")])
+    server.item_update_failures({"^Doomed": 413})
+    version = server.library_version()
+    answer = zot.create_items(
+        [{"key": key, "version": version, "collections": [collection]} for key in (doomed, fine)]
+        + [preprint("Doomed too, but new")]
+    )
+    assert answer["failed"]["0"]["code"] == 413 and set(answer["successful"]) == {"1", "2"}
+    assert server.item(doomed)["collections"] == [] and server.item(fine)["collections"] == [collection]
 
 
 # ----------------------------------------------------------------------------------------- faults

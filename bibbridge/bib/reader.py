@@ -110,22 +110,6 @@ class BibFile:
 # -- the grammar, as regexes ---------------------------------------------------------------------
 # pyparsing skips exactly these as whitespace (not \f, \v or Unicode spaces).
 _W = r"[ \t\n\r]*"
-# The fast path reads a well-formed entry as runs of "short" fields matched by one regex call each
-# (values: bounded runs of plain text, braces nested at most three deep, quotes without braces,
-# numbers, macros), and each long or unusual value (abstracts, '#' concatenations) with str.find:
-# the regex engine walks text ~20x slower than str.find, so it must not walk the abstracts.
-# [^{}] spelled as ranges is ~3x faster to match but ~6 ms to compile, hence used once per pattern
-# (outer level; nested groups are short) and the patterns compiled on first use. Possessive, so that a
-# long value fails at once instead of backtracking through its first 300 characters.
-_FAST_TEXT = r"[\x00-z|~-\U0010ffff]{0,300}+"
-_TEXT = r"[^{}]{0,300}+"
-_SHORT_BRACED_IN = rf"{_FAST_TEXT}(?:\{{{_TEXT}(?:\{{{_TEXT}\}}{_TEXT})*\}}{_TEXT})*"
-_SHORT_VALUE = rf"(?:\{{{_SHORT_BRACED_IN}\}}|\"[^\"{{}}]{{0,300}}+\"|[0-9]+|[A-Za-z_\-:][A-Za-z0-9_\-:]*)"
-_NAME = r"[A-Za-z0-9_\-().+]+"
-# "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
-_HEAD = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}()\"@#%=\\]+)\s*(?=,)")
-_CLOSE = re.compile(rf"{_W},?{_W}\}}()[ \t\n\r]*")
-_LONG_FIELD = re.compile(rf"{_W},{_W}({_NAME}){_W}={_W}\{{")
 _WS = re.compile(_W)
 _TYPE = re.compile(r"[A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_\-().+]+")
@@ -138,18 +122,57 @@ _ODD_KEY = re.compile(r"[{}()\"@#%=\\]")
 _KEYWORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")  # pyparsing Keyword, upper-cased
 _RESERVED = ("string", "preamble", "comment")
 
+# -- the fast path: one regex match per well-formed entry -----------------------------------------
+# What the regex engine costs (development machine): it walks text at ~2.4 ns a character for
+# [^{}] spelled as Latin-1 ranges (~7 ns spelled [^{}]; ranges up to U+10FFFF take ~5 ms to compile),
+# plus ~0.25 us per field and ~0.7 us per call. Python costs ~0.05 us per step. So an entry is ONE
+# match call that checks it against bibtexparser's grammar and captures the wanted fields on the way;
+# Python then takes a few steps per entry and none per unwanted field.
+_FW = r"[ \t\n\r]*+"
+_FNAME = r"[A-Za-z0-9_\-().+]++"
+_NAME_CHAR = r"(?![A-Za-z0-9_\-().+])"
+# "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
+_HEAD = r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}()\"@#%=\\]+)\s*(?=,)"
+_TEXT = r"[\x00-z|~-\xff]++|[^\x00-\xff]++"  # a run without braces
+# The inner text of a braced value: balanced braces (backslashes do not escape them), nested at most
+# four deep; deeper ones go the careful way.
+_INNER_3 = rf"(?:{_TEXT}|\{{(?:{_TEXT})*+\}})*+"
+_INNER_2 = rf"(?:{_TEXT}|\{{{_INNER_3}\}})*+"
+_INNER = rf"(?:{_TEXT}|\{{{_INNER_2}\}})*+"
+_QUOTED = rf"\"(?:[^\"{{}}]++|\{{{_INNER_2}\}})*+\""
+_BARE = rf"{_QUOTED}|[0-9]++|[A-Za-z_\-:][A-Za-z0-9_\-:]*+"  # quoted, number or @string macro
+# A field value, without '#' concatenations (those go the careful way).
+_VALUE = rf"\{{{_INNER}\}}|{_BARE}"
+_VALUE_CAPTURED = rf"\{{({_INNER})\}}|({_BARE})"  # (braced value's inner text, bare value)
+
+
+def _caseless(name: str) -> str:
+    # [tT][iI]... rather than (?i:...): the engine skips a branch starting with a character set at once.
+    return "".join(f"[{ch}{ch.upper()}]" if ch.isalpha() else re.escape(ch) for ch in name)
+
+
+@functools.lru_cache(maxsize=32)
+def _entry_pattern(wanted: tuple[str, ...]) -> re.Pattern[str]:
+    """A whole entry and the whitespace after it. Groups: 1 type, 2 key; per wanted field i, 3+4i or
+    4+4i is set when the field is repeated, 5+4i is a braced value's inner text, 6+4i a bare value (the
+    first occurrence's); the last group marks the closing brace."""
+    branches = []
+    for i, name in enumerate(wanted):
+        braced, bare = 5 + 4 * i, 6 + 4 * i
+        repeated = rf"(?({braced})()|(?({bare})()|))"  # numbered forward references: allowed, and cheap
+        branches.append(rf"{_caseless(name)}{_NAME_CHAR}{repeated}{_FW}={_FW}(?:{_VALUE_CAPTURED})")
+    branches.append(rf"{_FNAME}{_FW}={_FW}(?:{_VALUE})")
+    fields = "|".join(branches)
+    return re.compile(rf"{_HEAD}(?:{_FW},{_FW}(?:{fields}))++{_FW},?{_FW}()\}}[ \t\n\r]*+")
+
 
 @functools.cache
-def _run() -> re.Pattern[str]:
-    """A run of short fields."""
-    return re.compile(rf"(?:{_W},{_W}{_NAME}{_W}={_W}{_SHORT_VALUE})*")
+def _field_rows() -> re.Pattern[str]:
+    """One field of an entry already matched by _entry_pattern: (name, braced inner, bare value)."""
+    return re.compile(rf"{_FW},{_FW}({_FNAME}){_FW}={_FW}(?:{_VALUE_CAPTURED})")
 
 
-@functools.cache
-def _run_fields() -> re.Pattern[str]:
-    """The fields of a run, as rows (name, braced, quoted, integer, macro)."""
-    return re.compile(rf",{_W}({_NAME}){_W}={_W}(?:\{{({_SHORT_BRACED_IN})\}}|\"([^\"{{}}]{{0,300}}+)\""
-                      rf"|([0-9]+)|([A-Za-z_\-:][A-Za-z0-9_\-:]*))")
+_SCANNABLE_NAME = re.compile(r"[a-z0-9_\-().+]+")
 
 
 class _Fail(Exception):
@@ -181,6 +204,16 @@ class _Reader:
         self.keys: dict[str, int] = {}
         self._line_pos = 0
         self._line_no = 1
+        # The fast path's pattern: the wanted fields captured by name (scan), or all of them found
+        # afterwards with _field_rows (full parse).
+        names = () if wanted is None else tuple(sorted(n for n in wanted if _SCANNABLE_NAME.fullmatch(n)))
+        self.names = names
+        self.entry_match = _entry_pattern(names).match
+        self.close_group = 3 + 4 * len(names)
+        self.tabs = "\t" in text  # pyparsing expands tabs inside values: those entries go the careful way
+        # bibtexparser splits values into lines (str.splitlines) and strips them. Without these in the
+        # file, a value has line breaks only if it has a "\n", which is quicker to look for.
+        self.odd_breaks = any(ch in text for ch in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
     # -- positions -------------------------------------------------------------------------------
     def line_at(self, pos: int) -> int:
@@ -205,8 +238,8 @@ class _Reader:
         pos = self.skip_ws(1 if text.startswith("\ufeff") else 0)
         while pos < self.n:
             if text[pos] == "@":
-                end = self.fast_entry(pos)
-                if end is not None:
+                end = self.fast_entries(pos)
+                if end != pos:
                     pos = end
                     continue
                 end = self.block(pos)
@@ -246,7 +279,7 @@ class _Reader:
             # bibtexparser reads e.g. "@string{a, b={c}}" as an entry of type "string", then drops it.
             self.problem(pos, failure.message if failure else f"@{entry_type} block read as an entry")
             return end
-        self.add_entry(entry_type, key, self.field_values(pairs), pos, end)
+        self.add_entry(entry_type, key, self.field_values(pairs, pos), pos, end)
         return end
 
     def keyword(self, pos: int, word: str, upper: str) -> bool:
@@ -274,70 +307,98 @@ class _Reader:
         return self.skip_ws(end)
 
     # -- fast path ---------------------------------------------------------------------------------
-    def fast_entry(self, pos: int) -> int | None:
-        """Read a well-formed entry the fast way and return where the next block starts; None hands the
-        entry to the careful parser (which is the reference: this only ever agrees with it or gives up)."""
-        text = self.text
-        head = _HEAD.match(text, pos)
-        if head is None or head.group(1).lower() in _RESERVED:
-            return None
-        p = head.end()
-        run = _run().match
-        close, long_field, find = _CLOSE.match, _LONG_FIELD.match, text.find
-        pieces: list = []  # runs of short fields (Match objects) and long fields (name, start, stop)
+    def fast_entries(self, pos: int) -> int:
+        """Read the well-formed entries from ``pos`` on the fast way; where the next block starts (``pos``
+        itself when the first one is not for the fast path). The careful parser is the reference: this
+        only ever agrees with it or leaves the entry to it."""
+        text, n = self.text, self.n
+        match, close_group, count = self.entry_match, self.close_group, text.count
+        entries, keys, wanted = self.bib.entries, self.keys, self.wanted
+        line, line_pos = self._line_no, self._line_pos
         while True:
-            m = run(text, p)
-            end = m.end()
-            if end > p:
-                pieces.append(m)
-                p = end
-            closing = close(text, p)
-            if closing is not None:
-                break
-            # A long braced value (an abstract): skip it with str.find, not the regex engine.
-            m = long_field(text, p)
+            m = match(text, pos)
             if m is None:
-                return None
-            start = m.end()
-            stop = find("}", start)
-            if stop < 0:
-                return None
-            if find("{", start, stop) >= 0:
-                try:
-                    stop = self.braced_end(start - 1, m.group(1)) - 1
-                except _Fail:
-                    return None
-            pieces.append((m.group(1), start, stop))
-            p = stop + 1
-        end = closing.end(1)
-        if not pieces or find("\t", pos, end) >= 0:
-            return None  # no fields (bibtexparser rejects the entry), or tabs (expanded by pyparsing)
-        wanted = self.wanted
-        fields: dict[str, str] = {}
-        for piece in pieces:
-            if type(piece) is tuple:
-                rows = [(piece[0], text[piece[1] : piece[2]], "", "", "")]
+                break
+            groups = m.groups()
+            entry_type, key = groups[0], groups[1]
+            kind = entry_type.lower()
+            if kind in _RESERVED:
+                break
+            close = m.start(close_group)
+            if wanted is None:
+                fields = self.all_fields(pos, m.end(2), close)
             else:
-                rows = _run_fields().findall(text, piece.start(), piece.end())
-            for name, braced, quoted, integer, macro in rows:
-                name = name.lower()
-                if wanted is not None and name not in wanted:
-                    continue
-                if name in fields:
-                    return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
-                if macro:
-                    value = self.expand(macro, pos)
-                elif integer:
-                    value = integer
-                else:
-                    value = braced or quoted
-                    if not value.isprintable():  # line breaks are unprintable; most values have none
-                        value = _strip_after_new_lines(value)
-                    if value == "{}":
-                        value = ""
+                fields = self.wanted_fields(groups, pos)
+            if fields is None:
+                break
+            line += count("\n", line_pos, pos)
+            end_line = line + count("\n", pos, close)
+            entries.append(BibEntry(kind, key, fields, line, end_line, pos, close + 1))
+            if kind not in KNOWN_TYPES:
+                self.warn(pos, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
+                               "drops it)", line)
+            folded = key.lower()
+            first = keys.get(folded)
+            if first is None:
+                keys[folded] = line
+            else:
+                self.warn(pos, f"duplicate citation key '{key}' (first on line {first}); BibTeX keeps the "
+                               "first", line)
+            line, line_pos = end_line, close
+            pos = m.end()
+            if pos >= n or text[pos] != "@":
+                break
+        if line_pos > self._line_pos:
+            self._line_no, self._line_pos = line, line_pos
+        return pos
+
+    def wanted_fields(self, groups: tuple, pos: int) -> dict[str, str] | None:
+        """The wanted fields from a match of _entry_pattern (see there for the groups)."""
+        fields = {}
+        names = self.names
+        for name, value, bare in zip(names, groups[4::4], groups[5::4], strict=True):
+            if value is not None:
+                value = self.text_value(value) if "\n" in value or self.odd_breaks else value
+                if value is None:
+                    return None
+                fields[name] = "" if value == "{}" else value
+            elif bare is not None:
+                value = self.bare_value(bare, pos)
+                if value is None:
+                    return None
                 fields[name] = value
-        self.add_entry(head.group(1), head.group(2), fields, pos, end, checked_key=True)
-        return closing.end()
+        if groups[3::4].count(None) != len(names) or groups[2::4].count(None) != len(names):
+            return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
+        return fields
+
+    def all_fields(self, pos: int, key_end: int, close: int) -> dict[str, str] | None:
+        """Every field of an entry already matched by _entry_pattern (so _field_rows finds them all)."""
+        text = self.text
+        fields: dict[str, str] = {}
+        for name, braced, bare in _field_rows().findall(text, text.find(",", key_end), close + 1):
+            name = name.lower()
+            if name in fields:
+                return None  # a repeated field, see wanted_fields
+            value = self.bare_value(bare, pos) if bare else self.text_value(braced)
+            if value is None:
+                return None
+            fields[name] = value
+        return fields
+
+    def text_value(self, value: str) -> str | None:
+        """A braced or quoted value's text as bibtexparser gives it (None: tabs, for the careful path)."""
+        if not value.isprintable():  # line breaks are unprintable; most values have none
+            if self.tabs and "\t" in value:
+                return None
+            value = _strip_after_new_lines(value)
+        return "" if value == "{}" else value
+
+    def bare_value(self, value: str, pos: int) -> str | None:
+        """A quoted value, number or macro, as bibtexparser gives it."""
+        first = value[0]
+        if first == '"':
+            return self.text_value(value[1:-1])
+        return value if "0" <= first <= "9" else self.expand(value, pos)
 
     # -- careful path: bibtexparser 1.4.4's grammar, step by step ---------------------------------
     def entry(self, pos: int) -> tuple[str, str, list[tuple[str, list[tuple[int, str]]]], int]:
@@ -359,7 +420,7 @@ class _Reader:
             first = raw_key.split(None, 1)[0] if raw_key else ""
             if not first or first[0] in ",})":
                 raise _Fail(p, f"@{entry_type} has no citation key")
-            if re.match(rf"{_NAME}{_W}=", raw_key):
+            if re.match(rf"{_FNAME}{_W}=", raw_key):
                 raise _Fail(p, f"@{entry_type} has no citation key (it starts with field '{first}')")
             if closer in first:
                 raise _Fail(p, f"@{entry_type}{opener}{first.split(closer)[0]}{closer} has no fields "
@@ -522,7 +583,7 @@ class _Reader:
         return end
 
     # -- values --------------------------------------------------------------------------------------
-    def field_values(self, pairs: list[tuple[str, list[tuple[int, str]]]]) -> dict[str, str]:
+    def field_values(self, pairs: list[tuple[str, list[tuple[int, str]]]], pos: int) -> dict[str, str]:
         # bibtexparser: {name: value for name, value in reversed(fields)}, then names lower-cased in that
         # dict's order -- so for repeats the first spelling wins, except between case variants.
         exact: dict[str, list[tuple[int, str]]] = {name: parts for name, parts in reversed(pairs)}
@@ -534,7 +595,7 @@ class _Reader:
         for name, _ in pairs:  # source order
             name = name.lower()
             if name not in fields and (wanted is None or name in wanted):
-                fields[name] = self.join(chosen[name], 0)
+                fields[name] = self.join(chosen[name], pos)  # pos: where macro warnings point
         return fields
 
     def join(self, parts: list[tuple[int, str]], pos: int, strip_lines: bool = True, clean: bool = True
@@ -572,10 +633,10 @@ class _Reader:
 
     # -- entries -------------------------------------------------------------------------------------
     def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int,
-                  checked_key: bool = False) -> None:
+                  kind: str | None = None, checked_key: bool = False) -> None:
         line = self.line_at(start)
         end_line = self.line_at(end - 1)
-        kind = entry_type.lower()
+        kind = kind or entry_type.lower()
         self.bib.entries.append(BibEntry(kind, key, fields, line, end_line, start, end))
         if kind not in KNOWN_TYPES:
             self.warn(start, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "

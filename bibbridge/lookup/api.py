@@ -73,10 +73,20 @@ class Lookup:
     """Find citation keys in several sources. Static sources are read once per Lookup.
 
     ``warnings`` collects one message per source that could not be reached (each named once).
+
+    A large file read for the first time gives a table without its word index (quick to make, a
+    little slower to search, see :func:`.index.cached_table`). The index is added on this Lookup's
+    next search and cached; with ``background_index=True`` (the CLI, one query a process) a detached
+    process adds it to the cache right away instead.
     """
 
-    def __init__(self, sources: Mapping[str, Any] | Iterable[SourceSpec] | None = None) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, Any] | Iterable[SourceSpec] | None = None,
+        background_index: bool = False,
+    ) -> None:
         self.sources = sources_from_spec(sources)
+        self.background_index = background_index
         self.warnings: list[str] = []
         self._tables: dict[int, Table | None] = {}
 
@@ -90,6 +100,9 @@ class Lookup:
         for index, source in enumerate(self.sources):
             if source.static and index in self._tables:
                 table = self._tables[index]
+                if table is not None and not table.indexed and not self.background_index:
+                    table.enrich()  # asked again: the index pays off from here on
+                    table.store()
             else:
                 try:
                     table = source.table(query)
@@ -131,7 +144,16 @@ class Lookup:
                 if score > found.score:
                     found.candidate, found.score, found.matched = candidate_of(table, row), score, matched
         ranked = sorted(by_key.values(), key=lambda m: (-m.score, m.key.lower()))
+        if self.background_index:
+            self._index_in_background()
         return ranked[:limit]
+
+    def _index_in_background(self) -> None:
+        from .background import start_indexing
+
+        for table in self._tables.values():
+            if table is not None and not table.indexed:
+                start_indexing(table)
 
     def knows(self, key: str) -> bool:
         """True when some source has exactly this key (Better BibTeX is asked with the key)."""

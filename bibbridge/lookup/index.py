@@ -31,11 +31,11 @@ import os
 import re
 import unicodedata
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, chain, repeat
-from operator import add
+from operator import add, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -52,7 +52,7 @@ _FOLD_BYTES = bytes(
     for code in range(256)
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _TRANSLITERATED: dict[str, str] = {}
 _FIELD_SEP = "\x1f"
 #: Separates author names inside one row (ASCII punctuation: folding turns it into a space).
@@ -77,21 +77,24 @@ class Row(NamedTuple):
 
 def _ascii(text: str) -> str:
     """Transliterate to ASCII like :func:`bibbridge.text.fold` (``Müller`` → ``Muller``, ``Łukasz`` →
-    ``Lukasz``), but with C-speed steps first: unidecode (pure Python) sees only the rare characters
-    that NFKD decomposition cannot reduce to ASCII."""
-    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    if text.isascii():
-        return text
-    return _NON_ASCII.sub(_transliterate, text)
+    ``Lukasz``): each run of non-ASCII characters is replaced by its cached transliteration, so a
+    large text costs one regex scan and a dictionary lookup a run."""
+    return _NON_ASCII_RUN.sub(_transliterate, text)
 
 
 def _transliterate(match: re.Match[str]) -> str:
-    char = match.group(0)
-    value = _TRANSLITERATED.get(char)
+    run = match.group(0)
+    value = _TRANSLITERATED.get(run)
     if value is None:
-        from unidecode import unidecode
+        # NFKD splits accented letters into letter + combining marks (dropped); unidecode (pure
+        # Python) sees only what that cannot reduce to ASCII. NFKD needs no context beyond the run:
+        # marks after an ASCII letter form a run of their own and are dropped the same way.
+        value = _COMBINING.sub("", unicodedata.normalize("NFKD", run))
+        if not value.isascii():
+            from unidecode import unidecode
 
-        value = _TRANSLITERATED[char] = unidecode(char).replace("\n", " ")
+            value = unidecode(value)
+        value = _TRANSLITERATED[run] = value.replace("\n", " ")
     return value
 
 
@@ -109,37 +112,88 @@ def fold_many(texts: list[str]) -> list[str]:
     """:func:`fold_words` of each text, done in one pass over all of them (texts hold no newline)."""
     if not texts:
         return []
+    data = _fold_bytes(texts)
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    data = data.replace(b"\n ", b"\n").replace(b" \n", b"\n").strip(b" ")
+    return data.decode("ascii").split("\n")
+
+
+def _fold_bytes(texts: list[str]) -> bytes:
+    """The texts (no newline in any) folded and joined by newlines, spaces not collapsed."""
     joined = "\n".join(texts)
     if not joined.isascii():
-        # Only the texts that need it are transliterated (NFKD of every title costs more).
-        joined = "\n".join([text if text.isascii() else _ascii(text) for text in texts])
-    # One table lookup a byte for case and punctuation, then whitespace runs collapsed line by line.
-    lines = joined.encode("ascii").translate(_FOLD_BYTES).decode("ascii").split("\n")
-    return list(map(" ".join, map(str.split, lines)))
+        # Only the texts that need it are transliterated, in one call.
+        plain = list(map(str.isascii, texts))
+        odd = [text for text, ascii in zip(texts, plain, strict=True) if not ascii]
+        others = iter(_ascii("\n".join(odd)).split("\n"))
+        joined = "\n".join([t if ascii else next(others) for t, ascii in zip(texts, plain, strict=True)])
+    # One table lookup a byte for case and punctuation.
+    return joined.encode("ascii").translate(_FOLD_BYTES)
 
 
 def _clean_doi(doi: str) -> str:
     doi = doi.strip()
-    if doi.startswith("10.") and " " not in doi:
+    if doi.startswith("10.") and " " not in doi and "\n" not in doi:
         return doi.lower().rstrip(".,;")
     return normalise_doi(doi) or ""
 
 
+def clean_arxiv_id(value: str) -> str:
+    """The normalised arXiv id in ``value``, or "" (quick for bare new-style ids)."""
+    # The common case, a bare new-style id ("2310.12920"), without the full pattern.
+    if len(value) in (9, 10) and value[4] == "." and value[:4].isdigit() and value[5:].isdigit():
+        return value
+    return normalise_arxiv_id(value) or ""
+
+
+#: Bare new-style arXiv ids, or nothing, one a line; four-digit years one a line.
+_CLEAN_ARXIV_IDS = re.compile(r"(?:\d{4}\.\d{4,5})?(?:\n(?:\d{4}\.\d{4,5})?)*")
+_YEARS = re.compile(r"\d{4}(?:\n\d{4})*")
+
+
+def clean_arxiv_ids(values: list[str]) -> list[str]:
+    """:func:`clean_arxiv_id` of each value ("" stays ""), checked in one regex pass when all are bare."""
+    if _CLEAN_ARXIV_IDS.fullmatch("\n".join(values)):
+        return list(values)
+    return [clean_arxiv_id(value) if value else "" for value in values]
+
+
+def _clean_dois(dois: list[str]) -> list[str]:
+    """:func:`_clean_doi` of each DOI ("" stays ""), lower-cased and stripped in C loops."""
+    joined = "\n".join(dois)
+    if joined.count("\n") != len(dois) - 1:
+        return [_clean_doi(doi) if doi else "" for doi in dois]
+    cleaned = map(methodcaller("rstrip", ".,;"), map(str.strip, joined.lower().split("\n")))
+    return [d if not d or (d[:3] == "10." and " " not in d) else (normalise_doi(d) or "") for d in cleaned]
+
+
+def _column(values: Iterable[str]) -> str:
+    return "\n" + "\n".join(values) + "\n"
+
+
 class Table:
-    """One source's entries as lazily unpacked sections (see the module docs)."""
+    """One source's entries as lazily unpacked sections (see the module docs).
+
+    A table starts *plain*: rows, the folded search text, identifiers and keys. Word queries on a
+    plain table scan the search text (a few milliseconds a word). :meth:`enrich` adds the inverted
+    word index, which makes word queries cheaper still but costs more to build than reading a large
+    file does; see :func:`cached_table` for when that happens.
+    """
 
     SECTIONS = (
-        "vocabulary",
-        "postings",
-        "posting_offsets",
+        "text",
+        "row_starts",
         "years",
         "title_lengths",
-        "ids",
-        "sorted_keys",
-        "sorted_key_rows",
+        "key_column",
+        "doi_column",
+        "arxiv_column",
         "rows",
         "offsets",
     )
+    #: The inverted word index, added by :meth:`enrich`.
+    WORD_SECTIONS = ("vocabulary", "postings", "posting_offsets")
 
     def __init__(self, name: str, file: str | None = None, size: int = 0) -> None:
         self.name = name
@@ -147,6 +201,11 @@ class Table:
         self.size = size
         self._values: dict[str, Any] = {}
         self._packed: dict[str, bytes] = {}
+        self._scans: dict[str, dict[str, list[int]]] = {}  # prefix → word → rows (plain tables)
+        self._scan_vocabulary: list[str] | None = None
+        #: Where the table is cached and for which version of its file (set by :func:`cached_table`).
+        self.cache: Path | None = None
+        self.stamp: tuple | None = None
 
     def __len__(self) -> int:
         return self.size
@@ -158,10 +217,22 @@ class Table:
             value = self._values[section] = marshal.loads(self._packed.pop(section))
             return value
 
+    @property
+    def indexed(self) -> bool:
+        """True when the inverted word index is there (see :meth:`enrich`)."""
+        return "vocabulary" in self._values or "vocabulary" in self._packed
+
     # Sections, unpacked on first use.
-    vocabulary: list[str] = property(lambda self: self._get("vocabulary"))  # type: ignore[assignment]
-    ids: dict[str, list[int]] = property(lambda self: self._get("ids"))  # type: ignore[assignment]
-    sorted_keys: list[str] = property(lambda self: self._get("sorted_keys"))  # type: ignore[assignment]
+    text: str = property(lambda self: self._get("text"))  # type: ignore[assignment]
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every folded title and author-name word, sorted."""
+        if self.indexed:
+            return self._get("vocabulary")
+        if self._scan_vocabulary is None:
+            self._scan_vocabulary = sorted(set(self.text.split()))
+        return self._scan_vocabulary
 
     @property
     def years(self) -> array:
@@ -171,10 +242,6 @@ class Table:
     def title_lengths(self) -> array:
         return self._array("title_lengths", "H")
 
-    @property
-    def sorted_key_rows(self) -> array:
-        return self._array("sorted_key_rows", "i")
-
     def _array(self, section: str, code: str) -> array:
         value = self._get(section)
         if isinstance(value, bytes):
@@ -182,57 +249,140 @@ class Table:
         return value
 
     def _word_index(self, word: str) -> int:
-        """The position of ``word`` in the vocabulary, or -1."""
-        vocabulary = self.vocabulary
+        """The position of ``word`` in the (indexed) vocabulary, or -1."""
+        vocabulary = self._get("vocabulary")
         index = bisect_left(vocabulary, word)
         return index if index < len(vocabulary) and vocabulary[index] == word else -1
 
+    def _scan(self, prefix: str) -> dict[str, list[int]]:
+        """The words of the search text starting with ``prefix``, each with its rows (one pass).
+
+        Every word in the text is preceded and followed by a space, so ``" " + prefix`` finds word
+        starts only, and the next space ends the word.
+        """
+        found = self._scans.get(prefix)
+        if found is not None:
+            return found
+        found = self._scans[prefix] = {}
+        text = self.text
+        starts = self._array("row_starts", "I")
+        needle = " " + prefix
+        skip = len(needle)
+        find = text.find
+        position = find(needle)
+        while position >= 0:
+            end = find(" ", position + skip)
+            word = text[position + 1 : end]
+            row = bisect_right(starts, position) - 1
+            rows = found.get(word)
+            if rows is None:
+                found[word] = [row]
+            elif rows[-1] != row:
+                rows.append(row)
+            position = find(needle, end)
+        return found
+
+    def _scanned_rows(self, word: str) -> list[int]:
+        if not word:
+            return []
+        for prefix, found in self._scans.items():
+            if word.startswith(prefix):
+                return found.get(word, [])
+        return self._scan(word).get(word, [])
+
     def has_word(self, word: str) -> bool:
         """True when some row's title or author names contain the folded ``word``."""
-        return self._word_index(word) >= 0
+        if self.indexed:
+            return self._word_index(word) >= 0
+        return bool(self._scanned_rows(word))
 
-    def rows_of(self, word: str) -> array:
-        """The rows whose title or author names contain the folded ``word``."""
+    def words_starting(self, prefix: str, limit: int) -> list[str]:
+        """The first ``limit`` words (in sorted order) that are longer than ``prefix`` and start with it."""
+        if self.indexed:
+            vocabulary = self._get("vocabulary")
+            start = bisect_right(vocabulary, prefix)
+            out = []
+            for word in vocabulary[start : start + limit]:
+                if not word.startswith(prefix):
+                    break
+                out.append(word)
+            return out
+        return sorted(word for word in self._scan(prefix) if word != prefix)[:limit]
+
+    def rows_of(self, word: str) -> Sequence[int]:
+        """The rows whose title or author names contain the folded ``word`` (a row may repeat)."""
+        if not self.indexed:
+            return self._scanned_rows(word)
         index = self._word_index(word)
         if index < 0:
-            return array("i")
+            return ()
         offsets = self._array("posting_offsets", "I")
         return self._array("postings", "i")[offsets[index] : offsets[index + 1]]
 
     def df(self, word: str) -> int:
         """How many rows contain ``word`` (its document frequency)."""
-        index = self._word_index(word)
-        if index < 0:
-            return 0
-        offsets = self._array("posting_offsets", "I")
-        return offsets[index + 1] - offsets[index]
+        rows = self.rows_of(word)
+        return len(set(rows)) if self.indexed else len(rows)
 
     def row(self, index: int) -> Row:
         offsets = self._array("offsets", "I")
         blob: bytes = self._get("rows")
         fields = blob[offsets[index] : offsets[index + 1]].decode("utf-8").split(_FIELD_SEP)
         key, title, authors, year, doi, arxiv_id, line = fields
-        return Row(
-            key,
-            title,
-            authors.split(NAME_SEP) if authors else [],
-            year,
-            doi,
-            arxiv_id,
-            int(line) if line else None,
-            fold_words(title),
-        )
+        if not arxiv_id and doi.startswith(_ARXIV_DOI):
+            arxiv_id = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
+        # Columns of large files come with their spaces as they were (see detex_many).
+        title = " ".join(title.split())
+        names = [" ".join(name.split()) for name in authors.split(NAME_SEP)] if authors else []
+        names = [name for name in names if name and name != "others"]
+        return Row(key, title, names, year, doi, arxiv_id, int(line) if line else None, fold_words(title))
+
+    # Identifiers and keys: each a column of one line a row ("\n" + "\n".join(values) + "\n"), searched
+    # with str.find (C speed, no per-row objects to build or load).
+    @staticmethod
+    def _column_rows(column: str, value: str) -> list[int]:
+        """The rows whose line in ``column`` is exactly ``value``."""
+        rows: list[int] = []
+        needle = "\n" + value + "\n"
+        position = column.find(needle)
+        row = last = 0
+        while position >= 0:
+            row += column.count("\n", last, position)
+            last = position
+            rows.append(row)
+            position = column.find(needle, position + 1)
+        return rows
+
+    def id_rows(self, arxiv_id: str = "", doi: str = "") -> list[int]:
+        """The rows with this arXiv id (or its arXiv DOI) or this DOI (lower-case)."""
+        if arxiv_id:
+            rows = self._column_rows(self._get("arxiv_column"), arxiv_id)
+            return rows + self._column_rows(self._get("doi_column"), _ARXIV_DOI + arxiv_id.lower())
+        return self._column_rows(self._get("doi_column"), doi) if doi else []
 
     def key_rows(self, key: str) -> list[int]:
         """The rows whose key is ``key`` ignoring case."""
-        lower = key.lower()
-        keys = self.sorted_keys
-        out = []
-        index = bisect_left(keys, lower)
-        while index < len(keys) and keys[index] == lower:
-            out.append(self.sorted_key_rows[index])
-            index += 1
+        return self._column_rows(self._get("key_column"), key.lower()) if key else []
+
+    def keys_starting(self, prefix: str, limit: int) -> list[tuple[int, str]]:
+        """``(row, lower-case key)`` of up to ``limit`` keys longer than ``prefix`` that start with it."""
+        column: str = self._get("key_column")
+        out: list[tuple[int, str]] = []
+        needle = "\n" + prefix.lower()
+        position = column.find(needle)
+        row = last = 0
+        while position >= 0 and len(out) < limit:
+            row += column.count("\n", last, position)
+            last = position
+            end = column.find("\n", position + 1)
+            if end > position + len(needle):
+                out.append((row, column[position + 1 : end]))
+            position = column.find(needle, end)
         return out
+
+    def lower_keys(self) -> list[str]:
+        """Every row's key, lower-cased, in row order."""
+        return self._get("key_column")[1:-1].split("\n") if self.size else []
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -259,68 +409,66 @@ class Table:
         lines: list[int | None],
         file: str | None = None,
     ) -> Table:
-        """A table from parallel columns (the fast path for large files: no per-record tuples).
+        """A plain table from parallel columns (the fast path for large files: no per-record tuples).
 
         ``names``: each row's author names joined by :data:`NAME_SEP`. Text is already decoded.
         """
         size = len(keys)
         table = cls(name, file, size)
         titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
-        dois, arxiv_ids = list(dois), list(arxiv_ids)  # cleaned in place below
         names = [n.replace("\n", " ") if "\n" in n else n for n in names]
-        folded_titles = fold_many(titles)
-        folded_names = fold_many(names)
 
-        # The inverted index, filled by C loops: each row's distinct words, every word's list of rows
-        # (rows come in order, so each list is sorted), the lists laid out in vocabulary order.
-        row_texts = map(add, map(add, folded_titles, repeat(" ")), folded_names)
-        row_words = list(map(set, map(str.split, row_texts)))
-        by_word: dict[str, list[int]] = {word: [] for word in chain.from_iterable(row_words)}
-        row_numbers = chain.from_iterable(map(repeat, range(size), map(len, row_words)))
-        word_lists = map(by_word.__getitem__, chain.from_iterable(row_words))
-        deque(map(list.append, word_lists, row_numbers), maxlen=0)
-        vocabulary = sorted(by_word)
-        postings = list(map(by_word.__getitem__, vocabulary))
+        # The search text: one line a row, " title words name words \n", every word between spaces
+        # (runs of spaces are left: scans and splits do not mind).
+        text = _fold_bytes(list(map(" {} {} ".format, titles, names))).decode("ascii") + "\n"
 
-        ids: dict[str, list[int]] = {}
-        for row in range(size):
-            doi, arxiv_id = dois[row], arxiv_ids[row]
-            if not (doi or arxiv_id):
-                continue
-            doi = dois[row] = _clean_doi(doi) if doi else ""
-            arxiv_id = arxiv_ids[row] = (normalise_arxiv_id(arxiv_id) or "") if arxiv_id else ""
-            if not arxiv_id and doi.startswith(_ARXIV_DOI):
-                arxiv_id = arxiv_ids[row] = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
-            if doi:
-                ids.setdefault("doi:" + doi, []).append(row)
-            if arxiv_id:
-                ids.setdefault("arxiv:" + arxiv_id, []).append(row)
-                arxiv_doi = "doi:" + _ARXIV_DOI + arxiv_id.lower()
-                if arxiv_doi != "doi:" + doi:
-                    ids.setdefault(arxiv_doi, []).append(row)
-
-        lower_keys = list(map(str.lower, keys))
-        order = sorted(range(size), key=lower_keys.__getitem__)
-        line_texts = [str(line) if line else "" for line in lines]
+        dois = _clean_dois(dois)
+        arxiv_ids = clean_arxiv_ids(arxiv_ids)
+        line_texts = list(map(str, lines)) if None not in lines else [str(n) if n else "" for n in lines]
         row_fields = zip(keys, titles, names, years, dois, arxiv_ids, line_texts, strict=True)
         encoded = list(map(str.encode, map(_FIELD_SEP.join, row_fields)))
         values = table._values
-        values["vocabulary"] = vocabulary
-        values["postings"] = array("i", chain.from_iterable(postings))
-        values["posting_offsets"] = array("I", accumulate(map(len, postings), initial=0))
-        values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
-        values["title_lengths"] = array("H", [min(len(t), 65535) for t in folded_titles])
-        values["ids"] = ids
-        values["sorted_keys"] = list(map(lower_keys.__getitem__, order))
-        values["sorted_key_rows"] = array("i", order)
+        values["text"] = text
+        line_lengths = map(add, map(len, text.split("\n")[:-1]), repeat(1))
+        values["row_starts"] = array("I", accumulate(line_lengths, initial=0))
+        if _YEARS.fullmatch("\n".join(years)):
+            values["years"] = array("H", map(int, years))
+        else:
+            values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
+        values["title_lengths"] = array("H", [min(n, 65535) for n in map(len, titles)])
+        key_column = _column(keys).lower()
+        if key_column.count("\n") != size + 1:  # a key with a newline in it
+            key_column = _column(key.lower().replace("\n", " ") for key in keys)
+        values["key_column"] = key_column
+        values["doi_column"] = _column(dois)
+        values["arxiv_column"] = _column(arxiv_ids)
         values["rows"] = b"".join(encoded)
         values["offsets"] = array("I", accumulate(map(len, encoded), initial=0))
         return table
 
+    def enrich(self) -> None:
+        """Add the inverted word index (vocabulary and postings), built from the search text by C loops:
+        every word's rows in one ``map(list.append, …)`` pass (a row holding a word twice lists it
+        twice; :meth:`df` counts rows)."""
+        if self.indexed:
+            return
+        row_words = list(map(str.split, self.text.split("\n")[:-1]))
+        words = list(chain.from_iterable(row_words))
+        row_numbers = chain.from_iterable(map(repeat, range(self.size), map(len, row_words)))
+        by_word: dict[str, list[int]] = {word: [] for word in dict.fromkeys(words)}
+        deque(map(list.append, map(by_word.__getitem__, words), row_numbers), maxlen=0)
+        ordered = sorted(by_word)
+        postings = list(map(by_word.__getitem__, ordered))
+        self._values["vocabulary"] = ordered
+        self._values["postings"] = array("i", chain.from_iterable(postings))
+        self._values["posting_offsets"] = array("I", accumulate(map(len, postings), initial=0))
+        self._scans.clear()
+        self._scan_vocabulary = None
+
     # -- (de)serialising ---------------------------------------------------------------------
     def dumps(self, stamp: tuple) -> bytes:
         packed = {}
-        for section in self.SECTIONS:
+        for section in self.SECTIONS + (self.WORD_SECTIONS if self.indexed else ()):
             if section in self._packed:
                 packed[section] = self._packed[section]
                 continue
@@ -329,18 +477,27 @@ class Table:
         return marshal.dumps((FORMAT_VERSION, stamp, self.name, self.file, self.size, packed))
 
     @classmethod
-    def loads(cls, data: bytes, stamp: tuple) -> Table | None:
-        """The table stored in ``data`` when it was made by this version for ``stamp``, else None."""
+    def loads(cls, data: bytes, stamp: tuple | None) -> Table | None:
+        """The table stored in ``data`` when it was made by this version for ``stamp`` (any stamp when
+        None), else None."""
         try:
             state = marshal.loads(data)
             version, stored_stamp, name, file, size, packed = state
         except (EOFError, ValueError, TypeError):
             return None
-        if version != FORMAT_VERSION or stored_stamp != stamp or set(packed) != set(cls.SECTIONS):
+        if version != FORMAT_VERSION or (stamp is not None and stored_stamp != stamp):
+            return None
+        if set(packed) not in (set(cls.SECTIONS), set(cls.SECTIONS + cls.WORD_SECTIONS)):
             return None
         table = cls(name, file, size)
         table._packed = dict(packed)
+        table.stamp = stored_stamp
         return table
+
+    def store(self) -> None:
+        """Write the table back to its cache file (after :meth:`enrich`); no-op for uncached tables."""
+        if self.cache is not None and self.stamp is not None:
+            _store(self.cache, self.dumps(self.stamp))
 
 
 def file_stamp(path: Path) -> tuple:
@@ -359,12 +516,22 @@ def cache_path_for(path: Path, kind: str) -> Path:
     return cache_dir() / "lookup" / f"{kind}-{stem}-{digest:08x}.marshal"
 
 
+#: Files with fewer entries get their word index at once; larger ones get a plain table first (see
+#: :func:`cached_table`).
+INDEX_AT_ONCE_ROWS = 5000
+
+
 def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
     """The table of file ``path``, from the cache when the file's size and mtime are unchanged.
 
     ``build(path)`` reads the file when the cache is missing or stale; its result is stored by
     writing a temporary file and renaming it over the old one (a cache needs no fsync: a lost or torn
     cache file only costs the next run a rebuild).
+
+    A large file's table is stored plain (no word index): its first query then costs little more
+    than reading the file. The word index is added later by :meth:`Table.enrich` and
+    :meth:`Table.store`, in a background process for the CLI (:mod:`.background`), or on the next
+    query for a long-lived :class:`~.api.Lookup`.
     """
     path = path.resolve()
     stamp = file_stamp(path)
@@ -375,10 +542,13 @@ def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table
         table = None
     if table is None:
         table = build(path)
+        if len(table) < INDEX_AT_ONCE_ROWS:
+            table.enrich()
         # Stored under the stamp taken before reading: if the file changed meanwhile, the next run
         # sees a mismatch and reads it again rather than trusting a torn read.
         _store(cache, table.dumps(stamp))
     table.name = name
+    table.cache, table.stamp = cache, stamp
     return table
 
 

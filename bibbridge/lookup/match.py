@@ -34,7 +34,6 @@ present in the entry, below it the entry usually shares only common words with t
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import re
@@ -128,12 +127,11 @@ def search_table(table: Table, query: Query, limit: int = 10) -> list[tuple[int,
             best[row] = (score, matched)
 
     if query.arxiv_ids or query.dois:
-        ids = table.ids
         for arxiv_id in query.arxiv_ids:
-            for row in ids.get("arxiv:" + arxiv_id, ()):
+            for row in table.id_rows(arxiv_id=arxiv_id):
                 offer(row, 100, "arxiv")
         for doi in query.dois:
-            for row in ids.get("doi:" + doi, ()):
+            for row in table.id_rows(doi=doi):
                 offer(row, 100, "doi")
     if query.only_ids:
         return _ranked(table, best, limit)
@@ -154,45 +152,42 @@ def _match_key(table: Table, key: str, offer: Callable[[int, int, str], None]) -
     lower = key.lower()
     for row in table.key_rows(lower):
         offer(row, 100, "key")
-    keys = table.sorted_keys
     if len(lower) >= 3:
-        start = bisect.bisect_right(keys, lower)
-        for index in range(start, min(start + 200, len(keys))):
-            if not keys[index].startswith(lower):
-                break
-            score = min(94, 80 + 15 * len(lower) // len(keys[index]))
-            offer(table.sorted_key_rows[index], score, "key-prefix")
-    if len(lower) >= 5 and keys:
+        for row, longer in table.keys_starting(lower, 200):
+            offer(row, min(94, 80 + 15 * len(lower) // len(longer)), "key-prefix")
+    if len(lower) >= 5 and len(table):
         from rapidfuzz import fuzz, process
 
-        for _, ratio, index in process.extract(lower, keys, scorer=fuzz.ratio, score_cutoff=85, limit=5):
+        for _, ratio, row in process.extract(
+            lower, table.lower_keys(), scorer=fuzz.ratio, score_cutoff=85, limit=5
+        ):
             if ratio < 100:
-                offer(table.sorted_key_rows[index], int(ratio * 0.85), "key-fuzzy")
+                offer(row, int(ratio * 0.85), "key-fuzzy")
 
 
 def _expansions(table: Table, word: str) -> dict[str, float]:
-    """Indexed words standing for ``word``: itself, words it is a prefix of, words within typos."""
+    """Indexed words standing for ``word``: itself, words it is a prefix of, words within typos.
+
+    On a plain table (no word index yet, see :meth:`Table.enrich`) a word found as it is gets no
+    typo expansions: finding them needs the whole vocabulary, which costs more than the query."""
     found: dict[str, float] = {}
     if table.has_word(word):
         found[word] = 1.0
-    vocabulary = table.vocabulary
     if len(word) >= 3:
-        start = bisect.bisect_right(vocabulary, word)
-        for index in range(start, min(start + 30, len(vocabulary))):
-            longer = vocabulary[index]
-            if not longer.startswith(word):
-                break
+        for longer in table.words_starting(word, 30):
             found.setdefault(longer, 0.95 if len(longer) - len(word) <= 2 else 0.85)
-    if len(word) >= 4 and vocabulary:
-        from rapidfuzz import fuzz, process
+    if len(word) >= 4 and (table.indexed or word not in found):
+        vocabulary = table.vocabulary
+        if vocabulary:
+            from rapidfuzz import fuzz, process
 
-        cutoff = 80 if len(word) >= 7 else 75
-        for candidate, ratio, _ in process.extract(
-            word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
-        ):
-            similarity = ratio / 100 * 0.95
-            if similarity > found.get(candidate, 0.0):
-                found[candidate] = similarity
+            cutoff = 80 if len(word) >= 7 else 75
+            for candidate, ratio, _ in process.extract(
+                word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
+            ):
+                similarity = ratio / 100 * 0.95
+                if similarity > found.get(candidate, 0.0):
+                    found[candidate] = similarity
     return found
 
 

@@ -19,12 +19,13 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 from ..errors import BibbridgeError, InputError
 from ..text import normalise_arxiv_id
-from .index import NAME_SEP, Record, Table, cached_table
+from .index import NAME_SEP, Record, Table, cached_table, clean_arxiv_ids
 from .match import Query
 
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
@@ -101,18 +102,6 @@ BIB_FIELDS = (
 )
 
 
-def _bib_names(decoded: str) -> str:
-    """A decoded ``author`` value as names joined by :data:`~.index.NAME_SEP` ("others" dropped).
-
-    detex leaves single spaces, so " and " splits names without a regex."""
-    if not decoded:
-        return ""
-    names = decoded.split(" and ")
-    if "others" in names or "" in names:
-        names = [name for name in names if name and name != "others"]
-    return NAME_SEP.join(names)
-
-
 def bib_table(name: str, entries: list[Any]) -> Table:
     """The table of scanned .bib entries (``key``, ``fields``, ``line`` each), built column by column:
     each column's LaTeX decoded in one pass, and no per-entry record made."""
@@ -121,22 +110,27 @@ def bib_table(name: str, entries: list[Any]) -> Table:
     fields = [entry.fields for entry in entries]
     years = [f.get("year") or f.get("date") or "" for f in fields]
     years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
-    arxiv_ids = []
-    for f in fields:
-        eprint = f.get("eprint")
-        kind = (f.get("eprinttype") or f.get("archiveprefix") or "arxiv").lower()
-        arxiv_id = (normalise_arxiv_id(eprint) or "") if eprint and kind == "arxiv" else ""
-        if not arxiv_id and ("url" in f or "journal" in f):
-            arxiv_id = _arxiv_in(f.get("url"), f.get("journal"))
-        arxiv_ids.append(arxiv_id)
-    authors = detex_many([f.get("author") or f.get("editor") or "" for f in fields])
+    # arXiv ids: the eprint (when its type is arXiv or not given), else one in the URL or journal.
+    eprints = [
+        f.get("eprint", "")
+        if (f.get("eprinttype") or f.get("archiveprefix") or "arxiv").lower() == "arxiv"
+        else ""
+        for f in fields
+    ]
+    arxiv_ids = clean_arxiv_ids(eprints)
+    for row, f in enumerate(fields):
+        if not arxiv_ids[row] and ("url" in f or "journal" in f):
+            url, journal = f.get("url"), f.get("journal")
+            if (url and "rxiv" in url.lower()) or (journal and "rxiv" in journal.lower()):
+                arxiv_ids[row] = _arxiv_in(url, journal)
     return Table.from_columns(
         name,
         [entry.key for entry in entries],
-        detex_many([f.get("title", "") for f in fields]),
-        [_bib_names(value) if " and " in value else value for value in authors],
+        detex_many(list(map(methodcaller("get", "title", ""), fields))),
+        # "A and B and others" → names; "others" is dropped when a row is shown.
+        detex_many([f.get("author") or f.get("editor") or "" for f in fields], replace=(" and ", NAME_SEP)),
         years,
-        [f.get("doi", "") for f in fields],
+        list(map(methodcaller("get", "doi", ""), fields)),
         arxiv_ids,
         [entry.line for entry in entries],
         name,

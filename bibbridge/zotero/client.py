@@ -430,17 +430,14 @@ class ZoteroClient:
         )
         return self._write_result(answer)
 
-    def set_collections(self, key: str, version: int, collections: list[str]) -> int | None:
-        """PATCH one item's full collection list (precondition: its version); returns its new version."""
+    def update_items(self, objects: list[dict[str, Any]]) -> WriteResult:
+        """POST up to 50 partial updates of existing items in one request.
 
-        def patch() -> bool:
-            payload = {"key": key, "version": version, "data": {"collections": []}}
-            # addto_collection sends data.collections + [last]: give it the list minus its last entry
-            payload["data"]["collections"] = list(collections[:-1])
-            return self.zot.addto_collection(collections[-1], payload)
-
-        self.call("add items to the collection", patch)
-        response = self._last
-        if response is not None and response.headers.get("last-modified-version"):
-            return int(response.headers["last-modified-version"])
-        return None
+        Each object carries its ``key``, its ``version`` (the item's current version: a per-object
+        412 when it moved on) and only the properties to change; the server applies them with PATCH
+        semantics. No library-version header: a change to another item must not fail the batch.
+        """
+        if len(objects) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} objects per write")
+        answer = self.call("update items", lambda: self.zot.create_items([dict(o) for o in objects]))
+        return self._write_result(answer)

@@ -3,11 +3,14 @@
 The steps of :func:`sync`:
 
 1. refresh the local index of the library (incremental; one request when nothing changed);
-2. plan: each paper is matched against the library by arXiv id (archiveID, Extra, URL, arXiv DOI), DOI
-   or folded title, trashed items included. A match is not created again; if it is not in the target
-   collection it is added to it (PATCH of its full collection list, with its current version);
-3. the collection path (``Reading/HF Daily``) is found or created level by level (client-chosen keys,
+2. the collection path (``Reading/HF Daily``) is found or created level by level (client-chosen keys,
    ``version: 0``, so a retried create cannot make a second collection);
+3. plan: each paper is matched against the library by arXiv id (archiveID, Extra, URL, arXiv DOI), DOI
+   or folded title, trashed items included. A match is not created again; if it is not in the target
+   collection it is added to it: up to 50 items per ``POST /items``, each object only its key, its
+   current version and its full new collection list (applied with PATCH semantics). A per-object 412
+   (the item changed meanwhile, or a retry after a lost answer) re-reads the item and sends it again
+   with its fresh version and list, a bounded number of times;
 4. new items get client-chosen keys with ``version: 0``, written to the index *before* they are sent,
    in batches of at most 50 with ``If-Unmodified-Since-Version``. A lost answer followed by a retry gives
    a whole-request 412 (the library moved: refresh, the items are there) or a per-object 412 (the key
@@ -32,6 +35,7 @@ from .client import (
     MAX_BATCH,
     Library,
     PreconditionFailed,
+    WriteResult,
     ZoteroClient,
     ZoteroError,
     configured,
@@ -43,6 +47,7 @@ from .mapper import paper_identities, paper_to_item
 
 KEY_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
 MAX_ROUNDS = 6  # whole-request 412s answered by refresh-and-retry before giving up
+MAX_ADD_ROUNDS = 4  # tries to add an item that keeps changing (per-object 412) to the collection
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -281,16 +286,13 @@ class _Sync:
         present, to_create = self.plan(collection)
         self.last_plan = present
         work = len(present) + len(to_create)
-        done = 0
-        for paper, item in present:
-            if collection not in item.collections and paper.identity not in self.added:
-                self._add_to_collection(paper, item, collection)
-            done += 1
-            if self.progress and work:
-                self.progress("adding to collection", done, work)
-        # One commit for the whole loop: a row lost to a kill is only a cache miss (the next refresh
-        # sees the item's new version and reads it again), not a risk of a duplicate.
-        self.index.db.commit()
+        to_add = [
+            (paper, item)
+            for paper, item in present
+            if collection not in item.collections and paper.identity not in self.added
+        ]
+        self._add_to_collection(to_add, collection, len(present) - len(to_add), work)
+        done = len(present)
         keys = self._citation_keys(present, [p for p, _ in to_create])
         used: set[str] = set()
         for start in range(0, len(to_create), MAX_BATCH):
@@ -317,32 +319,131 @@ class _Sync:
         taken = self.index.citation_keys()
         return dict(self.registry.assign(papers, formula=self.formula, taken=taken))
 
-    def _add_to_collection(self, paper: Paper, item: IndexedItem, collection: str) -> None:
-        for _ in range(3):
-            collections = [*item.collections, collection]
-            try:
-                version = self.client.set_collections(item.key, item.version, collections)
-            except PreconditionFailed:
-                # the item changed since we read it: read it again and retry with its new version
-                fresh = self.client.items_by_key([item.key])
-                if not fresh:
-                    self.failed[paper.identity] = FailedPaper(paper, 404, "the item was deleted meanwhile")
-                    return
-                self.index.upsert_items(fresh)
-                item = self.index.item(item.key) or item
-                if collection in item.collections:
-                    break
-                continue
-            except ZoteroError as exc:
-                self.failed[paper.identity] = FailedPaper(paper, 0, exc.message)
+    def _add_to_collection(
+        self, planned: list[tuple[Paper, IndexedItem]], collection: str, done: int, work: int
+    ) -> None:
+        """Add library items to the collection, up to 50 per request (Updating Multiple Objects).
+
+        Each object is the item's key, its version and its full new collection list, nothing else:
+        the server applies it with PATCH semantics, so whatever else someone changed stays. An item
+        that changed since it was read (per-object 412: an edit meanwhile, or our own write whose
+        answer was lost) is read again and, unless already in the collection, sent again with its
+        fresh version and list, at most MAX_ADD_ROUNDS times. Sending the whole fresh list makes a
+        retry idempotent: it can never add the item twice nor drop a collection someone else added.
+        """
+        papers_of: dict[str, list[Paper]] = {}  # two papers may match one item: one object per item
+        items: dict[str, IndexedItem] = {}
+        for paper, item in planned:
+            papers_of.setdefault(item.key, []).append(paper)
+            items[item.key] = item
+        todo = list(items.values())
+        for _ in range(MAX_ADD_ROUNDS):
+            stale: list[str] = []
+            for start in range(0, len(todo), MAX_BATCH):
+                batch = todo[start : start + MAX_BATCH]
+                stale += self._add_batch(batch, collection, papers_of)
+                done += sum(len(papers_of[item.key]) for item in batch)
+                if self.progress and work:
+                    self.progress("adding to collection", min(done, work), work)
+            if not stale:
                 return
-            self.wrote = True
-            self.index.set_item_state(item.key, version, collections)
-            break
-        else:
-            self.failed[paper.identity] = FailedPaper(paper, 412, "the item kept changing while we added it")
-            return
-        self.added[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+            todo = self._read_again(stale, collection, papers_of)
+            if not todo:
+                return
+        for item in todo:
+            self._fail(papers_of[item.key], 412, "the item kept changing while we added it to the collection")
+
+    def _add_batch(
+        self, items: list[IndexedItem], collection: str, papers_of: dict[str, list[Paper]]
+    ) -> list[str]:
+        """One multi-object update; returns the keys refused as stale (per-object 412)."""
+        objects = [
+            {"key": item.key, "version": item.version, "collections": [*item.collections, collection]}
+            for item in items
+        ]
+        try:
+            result = self.client.update_items(objects)
+        except PreconditionFailed:
+            raise  # whole-request 412: refresh and plan again, as for every write of the sync
+        except ZoteroError as exc:
+            for item in items:
+                self._fail(papers_of[item.key], 0, exc.message)
+            if "still failing" in exc.message:
+                raise _GiveUp() from None
+            return []
+        self.wrote = True
+        self._advance_past_own(result)
+        stored: list[dict[str, Any]] = []
+        gone: list[str] = []
+        stale: list[str] = []
+        for n, (item, obj) in enumerate(zip(items, objects, strict=True)):
+            if n in result.successful or n in result.unchanged:
+                written = result.successful.get(n, {})
+                if "data" in written:
+                    stored.append(written)  # the server's copy, with the item's new version
+                else:  # unchanged, or a server that answers with keys only: the next refresh reads it
+                    self.index.set_item_state(item.key, None, obj["collections"])
+                self._added(item, papers_of)
+            elif n in result.failed and result.failed[n][0] == 412:
+                stale.append(item.key)
+            else:
+                code, message = result.failed.get(n, (0, "no result for this item in the server's answer"))
+                if code == 404:  # deleted for good meanwhile: forget it, the next run creates it again
+                    gone.append(item.key)
+                self._fail(papers_of[item.key], code, message)
+        self.index.upsert_items(stored)
+        self.index.remove_items(gone)
+        self.index.db.commit()
+        return stale
+
+    def _read_again(
+        self, keys: list[str], collection: str, papers_of: dict[str, list[Paper]]
+    ) -> list[IndexedItem]:
+        """Fetch items refused as stale; returns those still to add (with their fresh version)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), MAX_BATCH):
+            found.update((o["key"], o) for o in self.client.items_by_key(keys[start : start + MAX_BATCH]))
+        gone = [key for key in keys if key not in found]
+        self.index.upsert_items(found.values())
+        self.index.remove_items(gone)
+        self.index.db.commit()
+        todo: list[IndexedItem] = []
+        for key in keys:
+            item = self.index.item(key) if key in found else None
+            if item is None:
+                self._fail(papers_of[key], 404, "the item was deleted meanwhile")
+            elif collection in item.collections:  # our write whose answer was lost, or someone else's
+                self._added(item, papers_of)
+            else:
+                todo.append(item)
+        return todo
+
+    def _advance_past_own(self, result: WriteResult) -> None:
+        """Move the write precondition past our own updates, and only ours.
+
+        Updates carry no library-version precondition, so the library version after them may include
+        someone else's change that the index has not seen. The new version is taken only when the
+        written objects' versions start right after the one we hold and end at the library's (whether
+        the server gives a batch one version or one per object); otherwise the next create is refused
+        with 412 and the sync reads what changed, as it should.
+        """
+        versions = [o.get("version") for o in result.successful.values()]
+        if (
+            self.version is not None
+            and versions
+            and all(isinstance(v, int) for v in versions)
+            and min(versions) == self.version + 1
+            and max(versions) == result.version
+        ):
+            self.version = result.version
+
+    def _added(self, item: IndexedItem, papers_of: dict[str, list[Paper]]) -> None:
+        for paper in papers_of[item.key]:
+            self.added[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+
+    def _fail(self, papers: list[Paper], code: int, message: str) -> None:
+        for paper in papers:
+            self.failed[paper.identity] = FailedPaper(paper, code, message)
 
     def _create_batch(
         self,

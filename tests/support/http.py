@@ -25,7 +25,9 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(handler: type[BaseHTTPRequestHandler], **attrs: object) -> Iterator[tuple[str, ThreadingHTTPServer]]:
+def serve(
+    handler: type[BaseHTTPRequestHandler], **attrs: object
+) -> Iterator[tuple[str, ThreadingHTTPServer]]:
     """Serve ``handler`` on an ephemeral port of 127.0.0.1; yields ``(base_url, server)``.
 
     ``attrs`` are set on the server object, where handlers reach them as ``self.server.<name>``.

@@ -2,7 +2,8 @@
 
 `ZoteroApi` is a mixin of `zotero_server.ZoteroServer`; it turns a parsed `Request` into a `Response`
 and never touches sockets. It expects the server's attributes: ``libraries`` ({"user:1": Library}),
-``schema``, ``api_key``, ``user_id``, ``username``, ``_writable(ref)`` and ``_create_failure(obj)``.
+``schema``, ``api_key``, ``user_id``, ``username``, ``_writable(ref)``, ``_create_failure(lib, obj)``
+and ``_update_failure(lib, obj)``.
 """
 
 from __future__ import annotations
@@ -550,12 +551,15 @@ class ZoteroApi:
         for index, obj in enumerate(objects):
             slot = str(index)
             try:
+                # An existing object is updated with PATCH semantics (the dataserver's
+                # updateMultipleFromJSON passes partialUpdate=true): properties left out stay as they are.
                 if kind == "items":
+                    failure = self._create_failure(lib, obj) or self._update_failure(lib, obj)
                     outcome, key = lib.save_item(
-                        obj, has_header=expected is not None, failure=self._create_failure(lib, obj)
+                        obj, has_header=expected is not None, partial=True, failure=failure
                     )
                 else:
-                    outcome, key = lib.save_collection(obj, has_header=expected is not None)
+                    outcome, key = lib.save_collection(obj, has_header=expected is not None, partial=True)
             except WriteError as error:
                 failed: dict[str, Any] = {"code": error.code, "message": error.message}
                 if isinstance(obj, dict) and isinstance(obj.get("key"), str):
@@ -594,7 +598,11 @@ class ZoteroApi:
                 )
         try:
             if kind == "items":
-                failure = self._create_failure(lib, {**obj, "key": key}) if existing is None else None
+                failure = (
+                    self._create_failure(lib, {**obj, "key": key})
+                    if existing is None
+                    else self._update_failure(lib, {"key": key})
+                )
                 lib.save_item(
                     obj,
                     has_header=expected is not None,

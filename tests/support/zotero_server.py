@@ -28,7 +28,8 @@ Python interface (all methods are thread-safe; ``library`` is "user:<id>" or "gr
   with key/version), ``item(key, library=None) -> dict | None``, ``collections(library=None)``,
   ``collection_path(key)`` -> "A/B", ``library_version(library=None) -> int``, ``deleted(library=None)``,
   ``write_tokens(library=None)``; ``requests -> list[RequestRecord]`` (method, path, query dict, status,
-  headers = the If-*/Zotero-Write-Token/Content-Type request headers, dropped), ``reset_requests()``;
+  headers = the If-*/Zotero-Write-Token/Content-Type request headers, dropped, body of a write and
+  ``.json()``), ``reset_requests()``;
   ``errors`` lists server tracebacks (a test should expect none).
 - Access: ``set_write_access(True | False | refs)``.
 - Faults, consumed in order by the requests that match (``method``: "GET", "POST", … or "write";
@@ -41,7 +42,8 @@ Python interface (all methods are thread-safe; ``library`` is "user:<id>" or "gr
   ``fn(server)`` runs after ``n_requests`` more matching requests, just before the next one is handled
   (someone edits the library in Zotero desktop mid-sync); ``edit_concurrently(fn, method=None, path=None)``
   = ``concurrent_edit_after(0, ...)``; ``item_create_failures({regex: code})`` - creating an item whose
-  title or key matches fails per object with that code (``{}`` clears); ``clear_faults()``.
+  title or key matches fails per object with that code (``{}`` clears); ``item_update_failures({regex:
+  code})`` - the same for updates of existing items whose title or key matches; ``clear_faults()``.
 
 Behaviour (see the notes for the why)
 - Auth: ``Zotero-API-Key`` or ``Authorization: Bearer`` (or ``?key=``); no key 403 "Forbidden", a wrong
@@ -60,7 +62,9 @@ Behaviour (see the notes for the why)
   empty ones as ""; ``deleted: 1`` when trashed; server-set dateAdded/dateModified).
 - Writes: ``POST /items`` and ``/collections`` take a JSON array of at most 50 (413 otherwise) and answer
   200 {"successful", "success", "unchanged", "failed"} keyed by string indices; each object is its own
-  transaction and gets its own version. Client keys with ``version: 0`` mean "must not exist": if it does,
+  transaction and gets its own version. An object whose ``key`` exists is updated with PATCH semantics
+  (properties left out stay unchanged; the dataserver's updateMultipleFromJSON passes partialUpdate=true),
+  its ``version`` the precondition. Client keys with ``version: 0`` mean "must not exist": if it does,
   per-object 412 "Item has been modified since specified version (expected 0, found N)"; a stale version
   412; a key-based update without version or If-Unmodified-Since-Version 428; schema errors 400 with the
   dataserver's messages ("'publisher' is not a valid field for type 'preprint'"); a missing collection or
@@ -80,6 +84,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import re
 import socket
 import threading
@@ -124,6 +129,11 @@ class RequestRecord:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     dropped: bool = False
+    body: bytes = b""  # of writes only
+
+    def json(self) -> Any:
+        """The body of a write, decoded."""
+        return json.loads(self.body.decode("utf-8"))
 
 
 @dataclass
@@ -234,6 +244,7 @@ class ZoteroServer(ZoteroApi):
         self._faults: list[_Fault] = []
         self._edits: list[_Edit] = []
         self._create_failures: list[tuple[re.Pattern[str], int]] = []
+        self._update_failures: list[tuple[re.Pattern[str], int]] = []
         self.errors: list[str] = []
         self._init_api()
         self._stack: contextlib.ExitStack | None = None
@@ -330,6 +341,7 @@ class ZoteroServer(ZoteroApi):
             status,
             headers,
             dropped,
+            req.body if req.method in WRITE_METHODS else b"",
         )
 
     # ------------------------------------------------------------------------------ API callbacks
@@ -338,6 +350,18 @@ class ZoteroServer(ZoteroApi):
         return self._write_access is True or (
             isinstance(self._write_access, set) and ref in self._write_access
         )
+
+    def _update_failure(self, lib: Library, obj: object) -> tuple[int, str] | None:
+        if not self._update_failures or not isinstance(obj, dict):
+            return None
+        existing = lib.items.get(obj.get("key"))  # type: ignore[arg-type]
+        if existing is None:
+            return None
+        title = str(existing.get("title", ""))
+        for pattern, code in self._update_failures:
+            if pattern.search(title) or pattern.search(existing["key"]):
+                return code, f"Injected failure {code} for item '{title[:60]}'"
+        return None
 
     def _create_failure(self, lib: Library, obj: object) -> tuple[int, str] | None:
         if not self._create_failures or not isinstance(obj, dict) or obj.get("key") in lib.items:
@@ -496,8 +520,13 @@ class ZoteroServer(ZoteroApi):
         with self._lock:
             self._create_failures = [(re.compile(pattern), int(code)) for pattern, code in failures.items()]
 
+    def item_update_failures(self, failures: dict[str, int]) -> None:
+        with self._lock:
+            self._update_failures = [(re.compile(pattern), int(code)) for pattern, code in failures.items()]
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._edits.clear()
             self._create_failures = []
+            self._update_failures = []

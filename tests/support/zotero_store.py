@@ -45,6 +45,8 @@ STRUCTURAL = {
     *ATTACHMENT_PROPS,
 }
 DELETED_KINDS = ("collections", "items", "searches", "tags", "settings")
+#: Changing only these leaves an item's dateModified as it was (the dataserver does the same).
+DATE_NEUTRAL = frozenset({"collections", "deleted", "inPublications", "relations"})
 _RNG = random.SystemRandom()
 
 
@@ -491,7 +493,14 @@ class Library:
             return "unchanged", existing["key"]
         key = key or self._fresh_key()
         now = self.clock()
+        modified = now
+        if existing is not None:
+            old = self.editable(existing)
+            changed = {k for k in old.keys() | body.keys() if old.get(k) != body.get(k)}
+            if changed <= DATE_NEUTRAL:  # Item::updateFromJSON's skipDateModifiedUpdate
+                modified = existing["dateModified"]
         self._store_item(key, body, self._bump(), existing["dateAdded"] if existing else now, now)
+        self.items[key]["dateModified"] = modified
         return "successful", key
 
     def save_collection(
