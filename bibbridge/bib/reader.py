@@ -134,16 +134,26 @@ _NAME_CHAR = r"(?![A-Za-z0-9_\-().+])"
 # "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
 _HEAD = r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}()\"@#%=\\]+)\s*(?=,)"
 _TEXT = r"[\x00-z|~-\xff]++|[^\x00-\xff]++"  # a run without braces
-# The inner text of a braced value: balanced braces (backslashes do not escape them), nested at most
-# four deep; deeper ones go the careful way.
-_INNER_3 = rf"(?:{_TEXT}|\{{(?:{_TEXT})*+\}})*+"
-_INNER_2 = rf"(?:{_TEXT}|\{{{_INNER_3}\}})*+"
-_INNER = rf"(?:{_TEXT}|\{{{_INNER_2}\}})*+"
-_QUOTED = rf"\"(?:[^\"{{}}]++|\{{{_INNER_2}\}})*+\""
+# The same without tabs (pyparsing expands them) or line breaks (bibtexparser strips the lines after
+# one; str.splitlines breaks lines at all of these): the wanted values that can be taken as they are.
+_TEXT_LINE = r"[\x00-\x08\x0e-\x1b\x1f-z|~-\x84\x86-\xff]++|[^\x00-\xff\u2028\u2029]++"
+
+
+def _inner(text: str) -> str:
+    """The inner text of a braced value: balanced braces (backslashes do not escape them), nested at most
+    four deep; deeper ones go the careful way."""
+    level_3 = rf"(?:{text}|\{{(?:{text})*+\}})*+"
+    level_2 = rf"(?:{text}|\{{{level_3}\}})*+"
+    return rf"(?:{text}|\{{{level_2}\}})*+"
+
+
+_INNER = _inner(_TEXT)
+_QUOTED = rf"\"(?:[^\"{{}}]++|\{{{_INNER}\}})*+\""
 _BARE = rf"{_QUOTED}|[0-9]++|[A-Za-z_\-:][A-Za-z0-9_\-:]*+"  # quoted, number or @string macro
 # A field value, without '#' concatenations (those go the careful way).
 _VALUE = rf"\{{{_INNER}\}}|{_BARE}"
-_VALUE_CAPTURED = rf"\{{({_INNER})\}}|({_BARE})"  # (braced value's inner text, bare value)
+# The same, captured: (inner text of a braced value on one line without tabs, any other value whole).
+_VALUE_CAPTURED = rf"\{{({_inner(_TEXT_LINE)})\}}|(\{{{_INNER}\}}|{_BARE})"
 
 
 def _caseless(name: str) -> str:
@@ -154,8 +164,8 @@ def _caseless(name: str) -> str:
 @functools.lru_cache(maxsize=32)
 def _entry_pattern(wanted: tuple[str, ...]) -> re.Pattern[str]:
     """A whole entry and the whitespace after it. Groups: 1 type, 2 key; per wanted field i, 3+4i or
-    4+4i is set when the field is repeated, 5+4i is a braced value's inner text, 6+4i a bare value (the
-    first occurrence's); the last group marks the closing brace."""
+    4+4i is set when the field is repeated, 5+4i and 6+4i are its value as _VALUE_CAPTURED gives it
+    (the first occurrence's); the last group marks the closing brace."""
     branches = []
     for i, name in enumerate(wanted):
         braced, bare = 5 + 4 * i, 6 + 4 * i
@@ -210,10 +220,6 @@ class _Reader:
         self.names = names
         self.entry_match = _entry_pattern(names).match
         self.close_group = 3 + 4 * len(names)
-        self.tabs = "\t" in text  # pyparsing expands tabs inside values: those entries go the careful way
-        # bibtexparser splits values into lines (str.splitlines) and strips them. Without these in the
-        # file, a value has line breaks only if it has a "\n", which is quicker to look for.
-        self.odd_breaks = any(ch in text for ch in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
     # -- positions -------------------------------------------------------------------------------
     def line_at(self, pos: int) -> int:
@@ -356,14 +362,11 @@ class _Reader:
         """The wanted fields from a match of _entry_pattern (see there for the groups)."""
         fields = {}
         names = self.names
-        for name, value, bare in zip(names, groups[4::4], groups[5::4], strict=True):
+        for name, value, other in zip(names, groups[4::4], groups[5::4], strict=True):
             if value is not None:
-                value = self.text_value(value) if "\n" in value or self.odd_breaks else value
-                if value is None:
-                    return None
                 fields[name] = "" if value == "{}" else value
-            elif bare is not None:
-                value = self.bare_value(bare, pos)
+            elif other is not None:
+                value = self.text_value(other[1:-1]) if other[0] == "{" else self.bare_value(other, pos)
                 if value is None:
                     return None
                 fields[name] = value
@@ -375,20 +378,22 @@ class _Reader:
         """Every field of an entry already matched by _entry_pattern (so _field_rows finds them all)."""
         text = self.text
         fields: dict[str, str] = {}
-        for name, braced, bare in _field_rows().findall(text, text.find(",", key_end), close + 1):
+        for name, value, other in _field_rows().findall(text, text.find(",", key_end), close + 1):
             name = name.lower()
             if name in fields:
                 return None  # a repeated field, see wanted_fields
-            value = self.bare_value(bare, pos) if bare else self.text_value(braced)
-            if value is None:
-                return None
-            fields[name] = value
+            if other:
+                value = self.text_value(other[1:-1]) if other[0] == "{" else self.bare_value(other, pos)
+                if value is None:
+                    return None
+            fields[name] = "" if value == "{}" else value
         return fields
 
-    def text_value(self, value: str) -> str | None:
+    @staticmethod
+    def text_value(value: str) -> str | None:
         """A braced or quoted value's text as bibtexparser gives it (None: tabs, for the careful path)."""
-        if not value.isprintable():  # line breaks are unprintable; most values have none
-            if self.tabs and "\t" in value:
+        if not value.isprintable():  # line breaks are unprintable
+            if "\t" in value:
                 return None
             value = _strip_after_new_lines(value)
         return "" if value == "{}" else value

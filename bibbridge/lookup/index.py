@@ -2,14 +2,15 @@
 
 A source (a .bib, a CSL-JSON file, the registry, Zotero) becomes one Table:
 
-- ``vocabulary``: the folded title and author-name words, sorted (exact, prefix and typo search);
-- ``postings``/``posting_offsets``: the rows holding each vocabulary word, one ``array('i')`` of all
-  rows grouped by word in vocabulary order, with the offset where each word's rows start;
+- ``text``/``row_starts``: the search text, one line a row holding its folded title and author-name
+  words, each word between spaces (a *plain* table is searched by scanning it with ``str.find``);
 - ``years``, ``title_lengths``: one small integer per row (year scoring, tie-breaks);
-- ``ids``: ``arxiv:<id>`` / ``doi:<doi>`` → rows; ``sorted_keys``/``sorted_key_rows``: keys lower-cased
-  and sorted (exact and prefix search by bisection);
+- ``key_column``, ``doi_column``, ``arxiv_column``: lower-case keys, DOIs and arXiv ids, one a line,
+  searched with ``str.find`` (exact, prefix);
 - ``rows``: every row's key, title, authors, year, DOI, arXiv id and line, packed into one UTF-8 blob
-  with an offset array, decoded only for the rows a query scores in full or shows.
+  with an offset array, decoded only for the rows a query scores in full or shows;
+- after :meth:`Table.enrich`, the inverted word index: ``vocabulary`` (sorted words), ``postings`` and
+  ``posting_offsets`` (every word's rows, grouped in vocabulary order).
 
 Matching touches only the rows the query's words point to, so a query over 20,000 entries scores a few
 hundred rows, not all of them.
