@@ -46,11 +46,22 @@ def ours(bib) -> list[dict[str, str]]:
     return [dict(e.fields, ENTRYTYPE=e.entry_type, ID=e.key) for e in bib.entries]
 
 
-def careful_only(text: str):
+def careful_only(text: str, fields=None):
     """The same text read with the fast path switched off."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader._Reader, "fast_entries", lambda self, pos: pos)
-        return parse_bib(text)
+        return parse_bib(text, fields=fields)
+
+
+def everything(bib) -> tuple:
+    entries = [(e.entry_type, e.key, e.fields, e.line, e.end_line, e.start, e.end) for e in bib.entries]
+    return entries, bib.problems, bib.warnings, bib.strings, bib.preambles, bib.comments
+
+
+def assert_fast_is_careful(text: str) -> None:
+    """The fast path gives exactly what the careful parser gives: full parse and scans."""
+    for fields in (None, SCAN_FIELDS, ("title", "Year", "abstract", "urldate"), ()):
+        assert everything(parse_bib(text, fields=fields)) == everything(careful_only(text, fields)), fields
 
 
 def assert_agrees(text: str) -> None:
@@ -208,3 +219,104 @@ def test_offsets_cover_the_file_between_entries_and_comments():
         verbatim = bib.verbatim(entry_)
         assert verbatim.count("{") == verbatim.count("}")
         previous = entry_.end
+
+
+# -- the fast path against the careful parser, on adversarial text -----------------------------------
+# Values holding what the fast path must not be fooled by: lines that look like fields or entries,
+# backslash-"escaped" braces (BibTeX does not escape them), quotes, '%', '#', '@', tabs, every line
+# break str.splitlines knows, empty and deeply nested braces.
+TRAPS = ["\n  title = {evil}", "},\n  year = {2020", "\n}\n@misc{inner,\n  title = {x}", "@misc{x,", "\\{",
+         "\\}", '"', '"quoted"', "% not a comment", "#", " = ", ",", "\t", "\r\n", "\u2028", "\x85", "\x0b",
+         "{}", "{{}}", "{a{b{c{d{e}}}}}", "{a{b{c}}}", "Ł", "$x^{2}$", "{\\\"u}"]
+ADVERSE = st.lists(st.one_of(PLAIN, st.sampled_from(TRAPS)), max_size=6).map("".join)
+
+
+@st.composite
+def adverse_braced(draw, depth=0):
+    inner = ADVERSE if depth >= 3 else st.one_of(ADVERSE, adverse_braced(depth + 1))
+    parts = draw(st.lists(inner, max_size=3))
+    return "{" + "".join(parts) + "}"
+
+
+ADVERSE_VALUE = st.one_of(
+    adverse_braced(), adverse_braced(), quoted(), st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+    st.sampled_from(MACROS + ["undefined"]), st.builds(lambda a, b: f"{a} # {b}", PART, PART),
+    st.integers(300, 900).map(lambda n: "{" + ("An abstract, " * n)[:n] + "{LoRA} $N^{2}$ end.}"),
+)
+ADVERSE_NAME = st.sampled_from(["title", "Title", "TITLE", "author", "year", "abstract", "url", "urldate",
+                                "doi", "eprint", "archivePrefix", "note"])
+
+
+@st.composite
+def adverse_entry(draw):
+    fields = draw(st.lists(st.tuples(ADVERSE_NAME, ADVERSE_VALUE), min_size=1, max_size=6))
+    indent = draw(st.sampled_from(["\n  ", "\n\t", " ", "\r\n    "]))
+    body = ",".join(f"{indent}{name}{draw(WS)}={draw(WS)}{value}" for name, value in fields)
+    kind = draw(st.sampled_from(["article", "misc", "online", "String", "webpage"]))
+    key = draw(st.sampled_from(["k1", "k2", "K1", "Key:2020", "k-3"]))
+    return f"@{kind}{{{key},{body}{draw(st.sampled_from(['', ',']))}{indent[:1]}}}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.one_of(adverse_entry(), adverse_entry(), BLOCK),
+                          st.sampled_from(["\n", "\n\n", "\r\n", " ", "\n% comment\n"])), max_size=5))
+def test_fast_path_is_the_careful_parser_on_adversarial_text(blocks):
+    text = '@string{venue = "Conf."}\n@string{short = {S}}\n' + "".join(b + sep for b, sep in blocks)
+    assert_fast_is_careful(text)
+
+
+def test_fast_path_is_the_careful_parser_on_the_benchmark_library():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from genbib import generate_bib
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    text = generate_bib(300, seed=3)
+    assert_fast_is_careful(text)
+    assert_fast_is_careful(text.replace("\n", "\r\n"))
+
+
+def test_regular_entries_take_the_fast_path():
+    # Only @string, @comment and the like should reach the careful parser in a well-formed library.
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from genbib import generate_bib
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    text = generate_bib(600, seed=5)
+    careful_blocks = []
+    block = reader._Reader.block
+
+    def counted(self, pos):
+        careful_blocks.append(pos)
+        return block(self, pos)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader._Reader, "block", counted)
+        for fields in (None, SCAN_FIELDS):
+            careful_blocks.clear()
+            bib = parse_bib(text, fields=fields)
+            assert len(bib.entries) == 600
+            assert all(text.startswith(("@string", "@comment"), pos) for pos in careful_blocks)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@misc{a,\n  title = {x},\n  Title = {y},\n  title = {z}\n}\n",  # bibtexparser's repeat rule
+        "@misc{a,\n  title = {x},\n  title = {y}\n}\n",
+        "@misc{a,\n  title = {A\tB},\n  year = 2020\n}\n",  # tabs are expanded by column
+        "@misc{a,\n  title = {{Learning {GPT}}},\n  year = 2020\n}\n",
+        "@misc{a,\n  title = {Two\r\n   lines},\n  note = {a\u2028b}\n}\n",
+        "@misc{a,\n  title = \"The {LaTeX} \\\"{u}\" # venue,\n  year = {2020}}\n",
+        "@misc{a,\n  title = {x}} junk }\n@misc{b, title = {y}}\n",
+        "@misc{a,\n  abstract = {has \\} inside},\n  title = {t}\n}\n",
+        "@misc{a,\n  abstract = {line\n  title = {fake}},\n  title = {real}\n}\n",
+        "@misc{a,\n  title = {deep {1{2{3{4{5}}}}}}\n}\n",
+        "@misc{a, title = {x}, year = 2020a}\n",
+        "@misc{a, title = {x}, month = jan, journal = undefinedmacro}\n",
+        "@article{k1,\n  title={@misc{x,\n}\n@misc{inner,\n  title = {x}}\n}\n",  # lines after a broken entry
+    ],
+)
+def test_fast_path_is_the_careful_parser_on_tricky_entries(text):
+    assert_fast_is_careful(text)

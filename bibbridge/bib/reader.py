@@ -13,9 +13,9 @@ entry; an unparsable entry is skipped up to the next line starting with ``@``), 
 becomes a problem. Deliberate difference: entries of every type are returned (bibtexparser's default
 drops types outside plain BibTeX's 14, e.g. biblatex's ``@online``).
 
-Speed: a well-formed entry whose values nest braces at most three deep is matched by one compiled
-regex (the C engine walks the 1,000-character abstracts), its fields by one ``findall``; anything
-else goes through a careful recursive-descent parser that is the reference for both.
+Speed: a well-formed entry is read by ONE regex match that checks it against that grammar and captures
+the wanted fields on the way (values nested at most four deep, no '#'); anything else goes through a
+careful recursive-descent parser, which is the reference: the fast path agrees with it or gives up.
 """
 
 from __future__ import annotations
@@ -321,6 +321,8 @@ class _Reader:
         match, close_group, count = self.entry_match, self.close_group, text.count
         entries, keys, wanted = self.bib.entries, self.keys, self.wanted
         line, line_pos = self._line_no, self._line_pos
+        if pos < line_pos:  # the careful path looked ahead (e.g. to the end of an unclosed entry)
+            line, line_pos = count("\n", 0, pos) + 1, pos
         while True:
             m = match(text, pos)
             if m is None:
@@ -354,34 +356,36 @@ class _Reader:
             pos = m.end()
             if pos >= n or text[pos] != "@":
                 break
-        if line_pos > self._line_pos:
-            self._line_no, self._line_pos = line, line_pos
+        self._line_no, self._line_pos = line, line_pos
         return pos
 
     def wanted_fields(self, groups: tuple, pos: int) -> dict[str, str] | None:
         """The wanted fields from a match of _entry_pattern (see there for the groups)."""
-        fields = {}
         names = self.names
+        if groups[3::4].count(None) != len(names) or groups[2::4].count(None) != len(names):
+            return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
+        fields = {}
+        # The second group first: the engine may leave a capture of the first alternative behind when
+        # that alternative fails at a line break and the second one reads the value.
         for name, value, other in zip(names, groups[4::4], groups[5::4], strict=True):
-            if value is not None:
-                fields[name] = "" if value == "{}" else value
-            elif other is not None:
+            if other is not None:
                 value = self.text_value(other[1:-1]) if other[0] == "{" else self.bare_value(other, pos)
                 if value is None:
                     return None
                 fields[name] = value
-        if groups[3::4].count(None) != len(names) or groups[2::4].count(None) != len(names):
-            return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
+            elif value is not None:
+                fields[name] = "" if value == "{}" else value
         return fields
 
     def all_fields(self, pos: int, key_end: int, close: int) -> dict[str, str] | None:
         """Every field of an entry already matched by _entry_pattern (so _field_rows finds them all)."""
         text = self.text
+        rows = _field_rows().findall(text, text.find(",", key_end), close + 1)
+        names = [name.lower() for name, _, _ in rows]
+        if len(set(names)) != len(names):
+            return None  # a repeated field, see wanted_fields
         fields: dict[str, str] = {}
-        for name, value, other in _field_rows().findall(text, text.find(",", key_end), close + 1):
-            name = name.lower()
-            if name in fields:
-                return None  # a repeated field, see wanted_fields
+        for name, (_, value, other) in zip(names, rows, strict=True):
             if other:
                 value = self.text_value(other[1:-1]) if other[0] == "{" else self.bare_value(other, pos)
                 if value is None:
