@@ -278,8 +278,8 @@ class _Reader:
             failure = failure or exc
             line = self.line_at(pos)
             where = self.line_at(failure.pos)
-            self.problem(pos, f"{failure.message}{f' (line {where})' if where != line else ''}; "
-                              "the entry is skipped", line)
+            # Located at the entry's start (where the user must look), naming the line it broke on.
+            self.problem(pos, f"{failure.message}{f' (on line {where})' if where != line else ''}", line)
             return None
         if failure is not None or entry_type.lower() in _RESERVED:
             # bibtexparser reads e.g. "@string{a, b={c}}" as an entry of type "string", then drops it.
