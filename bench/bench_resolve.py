@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bibbridge.readers import read_digests
-    from bibbridge.resolve import ResolveSettings, resolve
+    from bibbridge.metadata import ResolveSettings, resolve
     from tests.support.paper_services import FakePaper, fake_services
 
     papers = read_digests([str(DIGEST)], as_of=AS_OF).papers

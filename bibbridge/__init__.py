@@ -6,8 +6,7 @@ that ``import bibbridge`` (and ``bibbridge --version``) stays fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -33,23 +32,12 @@ _API: dict[str, str] = {
     "MergeReport": "bibbridge.bib.merge:MergeReport",
     "read_bib": "bibbridge.bib.reader:read_bib",
     "parse_bib": "bibbridge.bib.reader:parse_bib",
-    "resolve": "bibbridge.resolve:resolve",
-    "ResolveReport": "bibbridge.resolve:ResolveReport",
-    "ResolveSettings": "bibbridge.resolve:ResolveSettings",
+    "resolve": "bibbridge.metadata:resolve",
+    "ResolveReport": "bibbridge.metadata:ResolveReport",
+    "ResolveSettings": "bibbridge.metadata:ResolveSettings",
 }
 
 __all__ = ["__version__", *_API]
 
 
-def __getattr__(name: str) -> Any:
-    target = _API.get(name)
-    if target is None:
-        raise AttributeError(f"module 'bibbridge' has no attribute {name!r}")
-    module_name, attr = target.split(":")
-    value = getattr(import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _API, globals())

@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .errors import BibbridgeError
-from .resolve import options as _resolve_options
+from .metadata import options as _resolve_options
 
 READ_FORMATS = ("auto", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
 
@@ -324,8 +324,8 @@ def resolve_command(
     have the same title (and author count, when the digest gives one). Then arXiv gives authors,
     category, DOI and dates, 100 ids per request. Everything fetched is cached.
     """
+    from .metadata import resolve
     from .output import papers_to_jsonl
-    from .resolve import resolve
 
     papers = read_inputs(files, as_of, read_format, strict)
     progress = _resolve_options.StderrProgress()

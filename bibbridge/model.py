@@ -30,6 +30,7 @@ FIELD_ORDER = (
 )
 
 URL_KINDS = ("code", "project", "other")
+_LANDING_ORDER = ("project", "code", "other")
 
 
 def empty_urls() -> dict[str, list[str]]:
@@ -110,6 +111,17 @@ class Paper:
     @property
     def year(self) -> str | None:
         return self.published[:4] if self.published else None
+
+    @property
+    def landing_url(self) -> str | None:
+        """Where a reader should land: the arXiv abstract page, else the project page, code or
+        any other link; None when the paper has no link at all."""
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        for kind in _LANDING_ORDER:
+            if self.urls.get(kind):
+                return self.urls[kind][0]
+        return None
 
     # -- (de)serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

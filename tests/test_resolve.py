@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bibbridge.model import Paper
-from bibbridge.resolve import ResolveSettings, resolve
+from bibbridge.metadata import ResolveSettings, resolve
 from tests.conftest import AS_OF, digest_path
 from tests.support.paper_services import FakePaper, fake_services
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bibbridge.model import Paper
-from bibbridge.resolve.candidate import Candidate
-from bibbridge.resolve.match import choose, compare_titles
+from bibbridge.metadata.candidate import Candidate
+from bibbridge.metadata.match import choose, compare_titles
 
 
 @pytest.mark.parametrize(

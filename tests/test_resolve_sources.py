@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bibbridge.resolve import arxiv, hf, s2
-from bibbridge.resolve.http import FetchError, PoliteClient, parse_retry_after
+from bibbridge.metadata import arxiv, hf, s2
+from bibbridge.metadata.http import FetchError, PoliteClient, parse_retry_after
 from tests.support.paper_services import FakeArxiv, FakeHF, FakePaper, FakeS2, serve_fake
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Paper
-from .writer import paper_doi, primary_url
+from .writer import paper_doi
 
 
 def csl_name(name: str) -> dict[str, str]:
@@ -39,7 +39,7 @@ def csl_item(paper: Paper, key: str) -> dict[str, Any]:
     doi = paper_doi(paper)
     if doi:
         item["DOI"] = doi
-    url = primary_url(paper)
+    url = paper.landing_url
     if url:
         item["URL"] = url
     if paper.arxiv_id:

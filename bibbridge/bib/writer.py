@@ -83,16 +83,6 @@ def format_authors(paper: Paper, ascii: bool = True) -> str | None:
     return value
 
 
-def primary_url(paper: Paper) -> str | None:
-    """The paper's landing page: arXiv abstract page, else project page, code or other link."""
-    if paper.arxiv_id:
-        return f"https://arxiv.org/abs/{paper.arxiv_id}"
-    for kind in ("project", "code", "other"):
-        if paper.urls.get(kind):
-            return paper.urls[kind][0]
-    return None
-
-
 def paper_doi(paper: Paper) -> str | None:
     """The DOI given by a source, else arXiv's DataCite DOI when the arXiv id is known."""
     if paper.doi:
@@ -135,7 +125,7 @@ def bibtex_fields(paper: Paper) -> list[EntryField]:
     month = _month(paper)
     if month:
         fields.append(("month", month, True))
-    url = primary_url(paper)
+    url = paper.landing_url
     if paper.arxiv_id:
         fields.append(("eprint", verbatim(paper.arxiv_id), False))
         fields.append(("archivePrefix", "arXiv", False))
@@ -176,7 +166,7 @@ def biblatex_fields(paper: Paper) -> list[EntryField]:
     doi = paper_doi(paper)
     if doi:
         fields.append(("doi", verbatim(doi), False))
-    url = primary_url(paper)
+    url = paper.landing_url
     if url:
         fields.append(("url", verbatim(url), False))
     fields.append(("pubstate", "prepublished", False))

@@ -43,16 +43,6 @@ def split_name(name: str) -> dict[str, str]:
     return {"creatorType": "author", "firstName": first, "lastName": last}
 
 
-def paper_url(paper: Paper) -> str | None:
-    """Where the item's URL points: arXiv abs page, else project page, else code page, else any link."""
-    if paper.arxiv_id:
-        return f"https://arxiv.org/abs/{paper.arxiv_id}"
-    for kind in ("project", "code", "other"):
-        if paper.urls.get(kind):
-            return paper.urls[kind][0]
-    return None
-
-
 def paper_extra(paper: Paper) -> str:
     """The Extra field: the importer's ``arXiv:<id> [category]`` line, then code and project links."""
     lines: list[str] = []
@@ -86,7 +76,7 @@ def paper_to_item(paper: Paper, citation_key: str | None, collections: Iterable[
         item["DOI"] = doi
     if citation_key:
         item["citationKey"] = citation_key
-    url = paper_url(paper)
+    url = paper.landing_url
     if url:
         item["url"] = url
     item["libraryCatalog"] = ARXIV_CATALOG if paper.arxiv_id else HF_CATALOG

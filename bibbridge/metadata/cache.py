@@ -8,7 +8,7 @@ Two tables of this module's own:
   such paper or refused the id (``note`` says which).
 
 Policy: found records are kept until the cache file is deleted (arXiv metadata of a version does not
-change). Negative answers are trusted for :data:`~bibbridge.resolve.settings.NEGATIVE_TTL` (7 days), as
+change). Negative answers are trusted for :data:`~bibbridge.metadata.settings.NEGATIVE_TTL` (7 days), as
 a paper too new to be indexed may appear later; ``--offline`` trusts them whatever their age. Failures
 (timeouts, 5xx, 429 beyond the retries) are never cached.
 """

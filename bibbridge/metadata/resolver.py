@@ -1,10 +1,10 @@
 """Complete digest records from public metadata: find each paper's arXiv id, then ask arXiv for it.
 
-Order of work (every answer cached, see :mod:`bibbridge.resolve.cache`):
+Order of work (every answer cached, see :mod:`bibbridge.metadata.cache`):
 
 1. each record without an arXiv id is searched by title on Hugging Face, then arXiv (``ti:`` search),
    then, when asked for, Semantic Scholar; the first candidate accepted by
-   :func:`bibbridge.resolve.match.choose` wins;
+   :func:`bibbridge.metadata.match.choose` wins;
 2. every record with an id (given or found) is looked up on arXiv, up to 100 ids per request, for
    authors, dates, primary category, DOI and journal reference; a found id whose arXiv title does not
    match the record is dropped again;

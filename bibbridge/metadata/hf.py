@@ -3,7 +3,7 @@
 ``GET /api/papers/search?q=<text>`` answers an array of ``{"paper": {…}}``; ``GET /api/papers/{id}``
 answers one paper object (404 when unknown). A paper's ``id`` is its arXiv id; ``title`` keeps arXiv's
 hard line wraps, so whitespace is collapsed. Anonymous use allows about 500 requests per 5 minutes;
-a 429 answer's ``Retry-After`` is honoured by :class:`~bibbridge.resolve.http.PoliteClient`.
+a 429 answer's ``Retry-After`` is honoured by :class:`~bibbridge.metadata.http.PoliteClient`.
 """
 
 from __future__ import annotations
