@@ -537,10 +537,7 @@ def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table
     path = path.resolve()
     stamp = file_stamp(path)
     cache = cache_path_for(path, kind)
-    try:
-        table = Table.loads(cache.read_bytes(), stamp)
-    except OSError:
-        table = None
+    table = _load(cache, stamp)
     if table is None:
         table = build(path)
         if len(table) < INDEX_AT_ONCE_ROWS:
@@ -551,6 +548,25 @@ def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table
     table.name = name
     table.cache, table.stamp = cache, stamp
     return table
+
+
+def load_cached(path: Path, kind: str, name: str) -> Table | None:
+    """The cached table of file ``path`` when it is there for the file as it is now, else None."""
+    path = path.resolve()
+    stamp = file_stamp(path)
+    cache = cache_path_for(path, kind)
+    table = _load(cache, stamp)
+    if table is not None:
+        table.name = name
+        table.cache, table.stamp = cache, stamp
+    return table
+
+
+def _load(cache: Path, stamp: tuple) -> Table | None:
+    try:
+        return Table.loads(cache.read_bytes(), stamp)
+    except OSError:
+        return None
 
 
 def _store(cache: Path, data: bytes) -> None:

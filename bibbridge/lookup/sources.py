@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import BibbridgeError, InputError
 from ..text import normalise_arxiv_id
-from .index import NAME_SEP, Record, Table, cached_table, clean_arxiv_ids
+from .index import NAME_SEP, Record, Table, cached_table, clean_arxiv_ids, load_cached
 from .match import Query
 
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
@@ -146,6 +146,20 @@ class BibFile(Source):
 
     def table(self, query: Query | None = None) -> Table:
         return cached_table(_readable_file(self.path), "bib", self.name, self._build)
+
+    def cached(self) -> Table | None:
+        """The cached table when it is there for the file as it is now (else None: the file is new or
+        changed)."""
+        return load_cached(_readable_file(self.path), "bib", self.name)
+
+    def quick_search(self, query: Query, limit: int, min_score: int) -> Any:
+        """``(table, rows)`` answered without reading the whole file, or None (see :mod:`.quick`)."""
+        from .quick import quick_search
+
+        try:
+            return quick_search(_readable_file(self.path), self.name, query, limit, min_score)
+        except OSError:
+            return None  # the full path names the problem
 
     def _build(self, path: Path) -> Table:
         from ..bib.reader import scan_bib
