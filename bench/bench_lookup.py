@@ -2,7 +2,7 @@
 
 1. Whole process: ``bibbridge key QUERY --bib big.bib --first --no-local`` with a cold cache (the cache
    file deleted before every run: the first query after the .bib changed; answered by the shortcut of
-   :mod:`bibbridge.lookup.quick` when it can be sure, else by reading the whole file) and with a warm
+   :mod:`bibbridge.keylookup.quick` when it can be sure, else by reading the whole file) and with a warm
    cache (later queries), for several query forms; plus ``bibbridge --version`` as the start-up floor.
    Medians.
 2. In process, where a cold query's time goes: reading the .bib with the fast reader's ``scan_bib``,
@@ -71,12 +71,12 @@ def main() -> None:
     size_mb = bib.stat().st_size / 1e6
 
     from bibbridge.bib.reader import scan_bib
-    from bibbridge.lookup import BibFile, Lookup
-    from bibbridge.lookup.background import lock_path
-    from bibbridge.lookup.index import Table, cache_path_for
-    from bibbridge.lookup.match import parse_query, search_table
-    from bibbridge.lookup.quick import _MEMO
-    from bibbridge.lookup.sources import BIB_FIELDS, bib_table
+    from bibbridge.keylookup import BibFile, Lookup
+    from bibbridge.keylookup.background import lock_path
+    from bibbridge.keylookup.index import Table, cache_path_for
+    from bibbridge.keylookup.match import parse_query, search_table
+    from bibbridge.keylookup.quick import _MEMO
+    from bibbridge.keylookup.sources import BIB_FIELDS, bib_table
 
     entries = scan_bib(bib, BIB_FIELDS)
     sample = entries[len(entries) // 2]
@@ -127,7 +127,7 @@ def main() -> None:
             values.append(time.process_time() - start)
         return statistics.median(values)
 
-    # Which cold queries the shortcut answers (see bibbridge.lookup.quick), and what it costs in process.
+    # Which cold queries the shortcut answers (see bibbridge.keylookup.quick), and what it costs in process.
     quick_used = set()
     quick_s = {}
     for label, query in queries.items():

@@ -31,8 +31,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    from bibbridge.readers import read_digests
     from bibbridge.metadata import ResolveSettings, resolve
+    from bibbridge.readers import read_digests
     from tests.support.paper_services import FakePaper, fake_services
 
     papers = read_digests([str(DIGEST)], as_of=AS_OF).papers

@@ -393,7 +393,7 @@ def key_command(
     """Find the citation key of a paper from whatever you remember: title words (any order, typos
     allowed), an arXiv id, a DOI, an author and/or year, or a key prefix."""
     from .errors import UsageError
-    from .lookup import DEFAULT_MIN_SCORE, Lookup, report
+    from .keylookup import DEFAULT_MIN_SCORE, Lookup, report
 
     if bool(query) == bool(check_file):
         raise UsageError("give a QUERY or --check FILE (one of them)")
@@ -407,7 +407,7 @@ def key_command(
     finder = Lookup(spec, background_index=True)  # one query a process: index large files aside
     text = " ".join(query)
     if check_file:
-        from .lookup.check import unknown_citations
+        from .keylookup.check import unknown_citations
 
         unknown = unknown_citations(check_file, finder)
         results: Any = unknown

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bibbridge.lookup import BibFile, Lookup
+from bibbridge.keylookup import BibFile, Lookup
 from tests.support.lookup_library import Library, build_library
 
 
@@ -151,7 +151,7 @@ def test_the_answer_carries_the_decoded_entry(library: Library, finder: Lookup) 
 @pytest.fixture
 def plain_finder(library: Library, monkeypatch: pytest.MonkeyPatch) -> Lookup:
     """A lookup that answers from the plain table a large file gets first (no word index yet)."""
-    from bibbridge.lookup import index
+    from bibbridge.keylookup import index
 
     monkeypatch.setattr(index, "INDEX_AT_ONCE_ROWS", 0)
     finder = Lookup([BibFile(library.bib)], background_index=True)  # never indexes in process
@@ -181,7 +181,7 @@ def test_the_word_index_is_added_in_the_background(library: Library, monkeypatch
     word index to the cache file; later queries load it and answer the same."""
     import time
 
-    from bibbridge.lookup import background, index
+    from bibbridge.keylookup import background, index
 
     monkeypatch.setattr(index, "INDEX_AT_ONCE_ROWS", 0)
     paper = library.papers[3]

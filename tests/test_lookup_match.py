@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bibbridge.lookup.check import aux_citations, key_as_words, latex_citations, markdown_citations
-from bibbridge.lookup.detex import detex
-from bibbridge.lookup.index import Table, fold_many, fold_words
-from bibbridge.lookup.match import parse_query, search_table
+from bibbridge.keylookup.check import aux_citations, key_as_words, latex_citations, markdown_citations
+from bibbridge.keylookup.detex import detex
+from bibbridge.keylookup.index import Table, fold_many, fold_words
+from bibbridge.keylookup.match import parse_query, search_table
 from bibbridge.text import fold
 
 

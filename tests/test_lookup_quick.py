@@ -2,7 +2,7 @@
 
 Every real digest paper hidden in the 2,800-entry generated library is asked for in every way the library
 tests ask (exact title, dropped and swapped words, typos, lower case, stripped accents, ids, DOIs, keys)
-through the shortcut (:mod:`bibbridge.lookup.quick`) and through the full path (the whole file read into
+through the shortcut (:mod:`bibbridge.keylookup.quick`) and through the full path (the whole file read into
 a table); wherever the shortcut answers, its best key and score are the full path's.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bibbridge.lookup import BibFile, Lookup, quick
-from bibbridge.lookup.background import lock_path
-from bibbridge.lookup.index import cache_path_for, load_cached
-from bibbridge.lookup.match import parse_query
+from bibbridge.keylookup import BibFile, Lookup, quick
+from bibbridge.keylookup.background import lock_path
+from bibbridge.keylookup.index import cache_path_for, load_cached
+from bibbridge.keylookup.match import parse_query
 from tests.support.lookup_library import Library, build_library
 from tests.test_lookup_library import VARIANTS, dropped, typos
 

@@ -12,8 +12,8 @@ import pytest
 
 import bibbridge
 from bibbridge.errors import InputError, UsageError
-from bibbridge.lookup import BetterBibTeX, BibFile, CslFile, LocalRegistry, Lookup, LookupWarning
-from bibbridge.lookup.index import cache_path_for
+from bibbridge.keylookup import BetterBibTeX, BibFile, CslFile, LocalRegistry, Lookup, LookupWarning
+from bibbridge.keylookup.index import cache_path_for
 from bibbridge.model import Paper
 from tests.support.bbt_server import bbt_item, serve_bbt
 

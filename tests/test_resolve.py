@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bibbridge.model import Paper
 from bibbridge.metadata import ResolveSettings, resolve
+from bibbridge.model import Paper
 from tests.conftest import AS_OF, digest_path
 from tests.support.paper_services import FakePaper, fake_services
 

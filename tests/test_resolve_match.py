@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bibbridge.model import Paper
 from bibbridge.metadata.candidate import Candidate
 from bibbridge.metadata.match import choose, compare_titles
+from bibbridge.model import Paper
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Matching a query against a :class:`~bibbridge.lookup.index.Table`: what the user typed → ranked rows.
+"""Matching a query against a :class:`~bibbridge.keylookup.index.Table`: what the user typed → ranked rows.
 
 Query forms (mixed freely): title words in any order, partial or misspelt; an arXiv id (``2310.12920``,
 ``arXiv:2310.12920v2``, ``https://arxiv.org/abs/2310.12920``); a DOI or DOI URL; author family names

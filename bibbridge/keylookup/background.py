@@ -1,7 +1,7 @@
 """Adding the word index to a cached lookup table in a background process (for the CLI).
 
 The first ``bibbridge key`` query after a large .bib changed answers from a plain table (see
-:func:`.index.cached_table`) and starts ``python -m bibbridge.lookup.background CACHE-FILE``, detached,
+:func:`.index.cached_table`) and starts ``python -m bibbridge.keylookup.background CACHE-FILE``, detached,
 with no terminal output: it loads the cached table, checks that the file it was read from is still the
 same version, builds the word index and stores the table again. When the first query was answered
 without reading the file whole (:mod:`.quick`), ``… background --build BIB-FILE`` reads it, caches its
@@ -72,7 +72,7 @@ def _start(cache: Path, arguments: list[str]) -> bool:
     os.close(fd)
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "bibbridge.lookup.background", *arguments],
+            [sys.executable, "-m", "bibbridge.keylookup.background", *arguments],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -137,7 +137,8 @@ def main(argv: list[str]) -> int:
         finally:
             _unlink(lock_path(cache_path_for(bib, "bib")))
     if len(argv) != 1:
-        print("usage: python -m bibbridge.lookup.background CACHE-FILE | --build BIB-FILE", file=sys.stderr)
+        usage = "usage: python -m bibbridge.keylookup.background CACHE-FILE | --build BIB-FILE"
+        print(usage, file=sys.stderr)
         return 2
     cache = Path(argv[0])
     try:

@@ -12,10 +12,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
 from .api import Lookup, LookupWarning, check_citations, lookup, sources_from_spec
 from .candidates import Candidate, Match
 from .match import DEFAULT_MIN_SCORE
@@ -38,14 +34,3 @@ __all__ = [
     "lookup",
     "sources_from_spec",
 ]
-
-
-class _CallableModule(types.ModuleType):
-    """``bibbridge.lookup`` is both this package and the function :func:`lookup`: once the package is
-    imported, Python binds the name ``bibbridge.lookup`` to it, so the package answers calls too."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> list[Match]:
-        return lookup(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
