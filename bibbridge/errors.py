@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def location(file: str | None, line: int | None) -> str:
+    """``"FILE:LINE: "``, ``"FILE: "`` or ``""``: the prefix of every message about an input."""
+    if file is None:
+        return ""
+    return f"{file}:{line}: " if line is not None else f"{file}: "
+
+
 class BibbridgeError(Exception):
     """Base class: a one-line message, optionally located at ``file:line``."""
 
@@ -15,10 +22,7 @@ class BibbridgeError(Exception):
         self.line = line
 
     def __str__(self) -> str:
-        where = ""
-        if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
-        return f"{where}{self.message}"
+        return f"{location(self.file, self.line)}{self.message}"
 
 
 class InputError(BibbridgeError):
@@ -44,10 +48,7 @@ class ReadWarning:
         self.line = line
 
     def __str__(self) -> str:
-        where = ""
-        if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
-        return f"{where}warning: {self.message}"
+        return f"{location(self.file, self.line)}warning: {self.message}"
 
     def __repr__(self) -> str:
         return f"ReadWarning({str(self)!r})"
