@@ -163,8 +163,13 @@ class BibFile(Source):
 
     def _build(self, path: Path) -> Table:
         from ..bib.reader import scan_bib
+        from .parallel import parallel_bib_table
 
         try:
+            # A large file on several cores when that gives the very same table (else None).
+            table = parallel_bib_table(path, self.name)
+            if table is not None:
+                return table
             entries = scan_bib(path, BIB_FIELDS)
         except UnicodeDecodeError as exc:
             raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=str(self.path)) from None

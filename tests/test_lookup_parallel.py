@@ -1,0 +1,150 @@
+"""A large .bib read on several cores gives exactly the table (and so the answers) of reading it serially.
+
+The parallel path (``bibbridge.keylookup.parallel``) is forced here with explicit part counts and size
+thresholds, on the 4 MB test library and on small files made to trip it up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bibbridge.bib.reader import scan_bib
+from bibbridge.keylookup import BibFile, Lookup
+from bibbridge.keylookup import parallel as parallel_module
+from bibbridge.keylookup.api import candidate_of
+from bibbridge.keylookup.index import Table
+from bibbridge.keylookup.match import parse_query, search_table
+from bibbridge.keylookup.parallel import parallel_bib_table, split_points
+from bibbridge.keylookup.sources import BIB_FIELDS, bib_table
+from tests.support.lookup_library import Library, build_library
+
+pytestmark = pytest.mark.skipif(not parallel_module.can_fork(), reason="the parallel path forks (Linux)")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    return build_library(tmp_path_factory.mktemp("lookup-parallel"))
+
+
+def serial_table(path: Path) -> Table:
+    return bib_table(str(path), scan_bib(path, BIB_FIELDS))
+
+
+def same_tables(one: Table, other: Table) -> bool:
+    return len(one) == len(other) and one.dumps(("stamp",)) == other.dumps(("stamp",))
+
+
+def answers(table: Table, query: str) -> list[tuple]:
+    """The ranked rows as a user sees them: key, score, what matched, the decoded entry and its line."""
+    out = []
+    for row, score, matched in search_table(table, parse_query(query), limit=5):
+        candidate = candidate_of(table, row)
+        out.append((candidate.key, score, matched, candidate.paper.to_dict()))
+    return out
+
+
+@pytest.mark.parametrize("parts", [2, 3, 4])
+def test_the_parallel_table_is_the_serial_table(library: Library, parts: int) -> None:
+    serial = serial_table(library.bib)
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=parts, min_bytes=0)
+    assert parallel is not None
+    assert len(parallel) == len(serial) == library.generated + len(library.papers)
+    assert same_tables(parallel, serial)
+
+
+def test_the_parallel_table_gives_the_serial_answers(library: Library) -> None:
+    serial = serial_table(library.bib)
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=0)
+    assert parallel is not None
+    queries = []
+    for paper in library.papers[::4]:
+        queries += [paper.title, paper.title.lower(), f"arXiv:{paper.arxiv_id}v1", paper.key[:-2]]
+        queries.append(f"{paper.first_family} {paper.year}")
+    for query in queries:
+        expected = answers(serial, query)
+        assert expected, query
+        assert answers(parallel, query) == expected, query
+
+
+def test_lookup_answers_the_same_with_the_parallel_path(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paper = library.papers[len(library.papers) // 2]
+    queries = [paper.title, f"{paper.first_family} {paper.year}", paper.arxiv_id, paper.key]
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
+    serial = [Lookup([BibFile(library.bib)]).search(q) for q in queries]
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "parallel"))
+    monkeypatch.setattr(parallel_module, "PARALLEL_MIN_BYTES", 0)
+    built = []
+    real = parallel_module.parallel_bib_table
+
+    def recording(*args: object, **kwargs: object) -> Table | None:
+        built.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return built[-1]
+
+    monkeypatch.setattr(parallel_module, "parallel_bib_table", recording)
+    parallel = [Lookup([BibFile(library.bib)]).search(q) for q in queries]
+    assert len(built) == 1 and built[0] is not None  # read once, in parallel, then from the cache
+    assert [[m.to_dict() for m in ms] for ms in parallel] == [
+        [m.to_dict() for m in ms] for ms in serial
+    ]
+    assert serial[0][0].key == paper.key
+
+
+def entry(key: str, title: str, extra: str = "") -> str:
+    head = f"@article{{{key},\n  title = {{{title}}},\n  author = {{Ann Author}},\n"
+    return head + f"  year = 2020,{extra}\n}}\n\n"
+
+
+def many(prefix: str, count: int) -> str:
+    journal = "\n  journal = jname,"
+    return "".join(entry(f"{prefix}{i}", f"Entry {prefix} number {i}", journal) for i in range(count))
+
+
+def test_string_macros_defined_along_the_file_reach_the_later_parts(tmp_path: Path) -> None:
+    text = (
+        "@string{jname = {First Journal}}\n\n"
+        + many("a", 40)
+        + "@STRING( jname = \"Second \" # jname )\n"
+        + many("b", 40)
+        + "% @string{jname = {a comment, not a macro}}\n"
+        + "@comment{jabref-meta: x;}\n"
+        + many("c", 40)
+    )
+    bib = tmp_path / "macros.bib"
+    bib.write_text(text, encoding="utf-8")
+    serial = serial_table(bib)
+    assert {serial.row(i).key: 0 for i in range(len(serial))}.keys() >= {"a0", "c39"}
+    for parts in (2, 3, 4):
+        parallel = parallel_bib_table(bib, str(bib), parts=parts, min_bytes=0)
+        assert parallel is not None
+        assert same_tables(parallel, serial)
+    journals = {e.key: e.fields["journal"] for e in scan_bib(bib, BIB_FIELDS)}
+    assert journals["a1"] == "First Journal" and journals["c1"] == "Second First Journal"
+
+
+def test_a_value_holding_a_line_starting_with_at_is_read_serially(tmp_path: Path) -> None:
+    # A split point lands inside the abstract: its part is malformed there, so the file is read serially.
+    inner = "\n".join(f"@misc{{fake{i}, title={{not an entry}}}}" for i in range(60))
+    text = many("a", 20) + entry("long", "Long abstract", f"\n  abstract = {{{inner}}},") + many("b", 20)
+    bib = tmp_path / "tricky.bib"
+    bib.write_text(text, encoding="utf-8")
+    serial = serial_table(bib)
+    assert "fake0" not in serial.lower_keys()
+    points = split_points(bib.read_bytes(), 2)
+    assert text.index("abstract") < points[1] < text.index("\n@article{b0")
+    assert parallel_bib_table(bib, str(bib), parts=2, min_bytes=0) is None
+
+
+def test_files_that_are_not_utf8_are_read_serially(tmp_path: Path) -> None:
+    bib = tmp_path / "latin1.bib"
+    bib.write_bytes((many("a", 30) + entry("m", "M\xfcller") + many("b", 30)).encode("latin-1"))
+    assert parallel_bib_table(bib, str(bib), parts=2, min_bytes=0) is None
+    assert any(row == "m" for row in serial_table(bib).lower_keys())
+
+
+def test_small_files_stay_serial(library: Library) -> None:
+    size = library.bib.stat().st_size
+    assert parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=size + 1) is None
