@@ -6,7 +6,6 @@ An interruption leaves either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -16,6 +15,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | No
     target.parent.mkdir(parents=True, exist_ok=True)
     if mode is None and target.exists():
         mode = target.stat().st_mode & 0o7777
+    import tempfile  # here, not at the top: commands that write no file start faster
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bibbridge.bib import reader
-from bibbridge.bib.reader import SCAN_FIELDS, parse_bib, scan_bib
+from bibbridge.bib.reader import SCAN_FIELDS, BibColumns, parse_bib, scan_bib, scan_columns
+from bibbridge.keylookup.sources import BIB_FIELDS
 
 bibtexparser = pytest.importorskip("bibtexparser")
 from bibtexparser.bibdatabase import STANDARD_TYPES, UndefinedString  # noqa: E402
@@ -58,10 +59,47 @@ def everything(bib) -> tuple:
     return entries, bib.problems, bib.warnings, bib.strings, bib.preambles, bib.comments
 
 
+#: The field sets the fast path is checked with (None: a full parse).
+FIELD_SETS = (None, SCAN_FIELDS, ("title", "Year", "abstract", "urldate"), ())
+#: scan_columns takes a collection of names: the scans above, what key lookup reads, and names with
+#: punctuation (captured by the fast regex) or that no field name can have (never captured).
+COLUMN_FIELD_SETS = tuple(fields for fields in FIELD_SETS if fields is not None) + (
+    BIB_FIELDS,
+    ("n.b", "A-B", "field_x", "x(y)+", "na\u0308me", "two words", ""),
+)
+
+
+def as_columns(bib, fields) -> BibColumns:
+    """What scan_columns promises for ``fields``: parse_bib's entries as columns."""
+    names = [name.lower() for name in fields]
+    entries = bib.entries
+    return BibColumns(
+        keys=[e.key for e in entries],
+        lines=[e.line for e in entries],
+        fields={name: [e.fields.get(name, "") for e in entries] for name in names},
+        strings=bib.strings,
+        problems=bib.problems,
+    )
+
+
+def assert_columns_are_careful(text: str, field_sets=COLUMN_FIELD_SETS) -> None:
+    """scan_columns gives the careful parser's entries, values, macros and problems, as columns."""
+    for fields in field_sets:
+        got = scan_columns(text, fields)
+        expected = as_columns(careful_only(text, fields), fields)
+        assert got.keys == expected.keys, fields
+        assert got.lines == expected.lines, fields
+        assert got.fields == expected.fields, fields
+        assert got.strings == expected.strings, fields
+        assert got.problems == expected.problems, fields
+        assert len(got) == len(expected.keys)
+
+
 def assert_fast_is_careful(text: str) -> None:
-    """The fast path gives exactly what the careful parser gives: full parse and scans."""
-    for fields in (None, SCAN_FIELDS, ("title", "Year", "abstract", "urldate"), ()):
+    """The fast path gives exactly what the careful parser gives: full parse, scans and columns."""
+    for fields in FIELD_SETS:
         assert everything(parse_bib(text, fields=fields)) == everything(careful_only(text, fields)), fields
+    assert_columns_are_careful(text)
 
 
 def assert_agrees(text: str) -> None:
@@ -82,6 +120,7 @@ def assert_agrees(text: str) -> None:
     assert [e.fields for e in scanned] == [
         {k: v for k, v in e.fields.items() if k in SCAN_FIELDS} for e in bib.entries
     ]
+    assert_columns_are_careful(text)
 
 
 @pytest.mark.skipif(not FILES, reason=NO_DATA)
@@ -157,7 +196,7 @@ VALUE = st.one_of(
     st.integers(300, 700).map(lambda n: "{" + ("long text " * n)[:n] + "{x} end}"),
 )
 NAME = st.sampled_from(["title", "Title", "author", "year", "doi", "eprint", "abstract", "note", "url",
-                        "archivePrefix", "field_x", "a-b", "n.b"])
+                        "archivePrefix", "field_x", "a-b", "n.b", "X(y)+"])
 
 
 @st.composite
@@ -320,3 +359,94 @@ def test_regular_entries_take_the_fast_path():
 )
 def test_fast_path_is_the_careful_parser_on_tricky_entries(text):
     assert_fast_is_careful(text)
+
+
+# -- scan_columns: the same reading, as columns ------------------------------------------------------
+def test_columns_name_the_fields_as_asked_lower_cased():
+    text = "@misc{a,\n  Title = {T},\n  YEAR = 2020\n}\n@misc{b, note = {n}}\n"
+    columns = scan_columns(text, ("Title", "year", "doi"))
+    assert columns.keys == ["a", "b"] and columns.lines == [1, 5] and len(columns) == 2
+    assert columns.fields == {"title": ["T", ""], "year": ["2020", ""], "doi": ["", ""]}
+    assert_columns_are_careful(text, [("Title", "year", "doi"), ("TITLE", "title")])
+    with pytest.raises(TypeError):
+        scan_columns(text, "title")
+
+
+def test_columns_around_entries_read_the_careful_way():
+    # Runs of fast entries broken by blocks the careful parser reads (a '#', a tab, a repeated field, a
+    # malformed entry, @string, text hiding an entry): values, lines and problems stay in file order.
+    good = "".join(f"@article{{g{i},\n  title = {{Good {i}}},\n  year = {2000 + i},\n}}\n" for i in range(3))
+    text = (
+        good
+        + '@string{venue = "Conf."}\n'
+        + "@misc{cat,\n  title = {A} # venue,\n  journal = venue\n}\n"
+        + good.replace("{g", "{h")
+        + "@misc{tab,\n  title = {A\tB}}\n"
+        + "@misc{rep,\n  title = {one},\n  Title = {two}\n}\n"
+        + "@misc{broken,\n  title = {unclosed,\n  year = 2020\n}\n\n"
+        + good.replace("{g", "{i")
+        + "junk @misc{hidden, title = {x}}\n"
+        + good.replace("{g", "{j")
+    )
+    columns = scan_columns(text, BIB_FIELDS)
+    assert columns.keys[:4] == ["g0", "g1", "g2", "cat"]
+    assert columns.fields["journal"][3] == "Conf."
+    assert columns.problems  # the unclosed entry and the hidden one
+    assert_columns_are_careful(text)
+
+
+def test_columns_of_a_path_are_those_of_its_text(tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from genbib import generate_bib
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    text = "\ufeff" + generate_bib(200, seed=11)
+    path = tmp_path / "library.bib"
+    path.write_text(text, encoding="utf-8")
+    for fields in COLUMN_FIELD_SETS:
+        from_path = scan_columns(path, fields)
+        assert from_path == scan_columns(text, fields)
+        assert from_path == as_columns(reader.read_bib(path, fields), fields)
+    assert len(scan_columns(str(path), BIB_FIELDS)) == 0  # a str is .bib text, not a file name
+    assert len(scan_columns(path, BIB_FIELDS)) == 200
+
+
+def test_columns_of_a_latin1_file(tmp_path):
+    text = (
+        "@string{pub = {Universit\xe4t}}\n"
+        "@article{mueller,\n  title = {M\xfcller's \xabnotes\xbb},\n  author = {G\xf6del, Kurt},\n"
+        "  journal = pub,\n  year = 1931\n}\n"
+        "@misc{plain,\n  title = {Plain ASCII},\n  year = {2020}\n}\n"
+    )
+    path = tmp_path / "latin1.bib"
+    path.write_bytes(text.encode("latin-1"))
+    columns = scan_columns(path, BIB_FIELDS)
+    assert columns.keys == ["mueller", "plain"] and columns.lines == [2, 8]
+    assert columns.fields["title"] == ["M\xfcller's \xabnotes\xbb", "Plain ASCII"]
+    assert columns.fields["author"] == ["G\xf6del, Kurt", ""]
+    assert columns.fields["journal"] == ["Universit\xe4t", ""]
+    assert columns.strings == {"pub": "Universit\xe4t"}
+    assert columns == scan_columns(text, BIB_FIELDS)
+    assert columns == as_columns(reader.read_bib(path, BIB_FIELDS), BIB_FIELDS)
+
+
+# A macro whose value is "{}" (two parts joined by '#', so it is not cleaned to "") stays "{}" where an
+# entry uses it alone: bibtexparser 1.4.4 and the careful parser give "{}".
+EMPTY_BRACES_MACRO = (
+    "@string{e = {{}} # {}}\n@misc{a,\n  title = e,\n  year = 2020\n}\n@misc{b, title = {x}}\n"
+)
+
+
+def test_a_macro_holding_empty_braces_is_read_as_bibtexparser_reads_it():
+    assert theirs(EMPTY_BRACES_MACRO)[0]["title"] == "{}"
+    assert careful_only(EMPTY_BRACES_MACRO).entries[0].fields["title"] == "{}"
+    assert parse_bib(EMPTY_BRACES_MACRO, fields=("title",)).entries[0].fields["title"] == "{}"
+
+
+def test_columns_keep_a_macro_holding_empty_braces():
+    assert scan_columns(EMPTY_BRACES_MACRO, ("title",)).fields["title"] == ["{}", "x"]
+
+
+def test_full_parse_keeps_a_macro_holding_empty_braces():
+    assert parse_bib(EMPTY_BRACES_MACRO).entries[0].fields["title"] == "{}"

@@ -12,6 +12,7 @@ import pytest
 
 from bibbridge.bib.reader import scan_bib
 from bibbridge.keylookup import BibFile, Lookup
+from bibbridge.keylookup import index as index_module
 from bibbridge.keylookup import parallel as parallel_module
 from bibbridge.keylookup.api import candidate_of
 from bibbridge.keylookup.index import Table
@@ -148,3 +149,80 @@ def test_files_that_are_not_utf8_are_read_serially(tmp_path: Path) -> None:
 def test_small_files_stay_serial(library: Library) -> None:
     size = library.bib.stat().st_size
     assert parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=size + 1) is None
+
+
+# -- the vocabulary the parts list for a query with a typo --------------------------------------------
+def words_of(table: Table) -> list[str]:
+    return sorted(set(table.text.split()))
+
+
+@pytest.mark.parametrize("parts", [2, 4])
+def test_a_word_no_part_has_makes_the_parts_list_their_words(library: Library, parts: int) -> None:
+    serial = serial_table(library.bib)
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=parts, min_bytes=0, words=("zzzqx",))
+    assert parallel is not None
+    assert parallel._scan_vocabulary is not None  # listed by the parts, not computed from the joined text
+    assert parallel.vocabulary == words_of(serial)
+    assert len(parallel.vocabulary) > 1000
+    assert same_tables(parallel, serial)  # the vocabulary is no part of the stored table
+
+
+def test_a_word_only_some_parts_have_is_no_typo(library: Library) -> None:
+    # Family names given to the digest papers only (appended at the end of the file): not in the first
+    # part. Such a word starts a word of the table, so it is no typo and no vocabulary is needed; with a
+    # word no part has as well, every part lists its words.
+    raw = library.bib.read_bytes()
+    first_part = raw[: split_points(raw, 2)[1]].decode("utf-8")
+    first_text = bib_table("first", scan_bib(first_part, BIB_FIELDS)).text
+    serial = serial_table(library.bib)
+    assert " odegaard " in serial.text and " odeg" not in first_text
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=0, words=("odeg", "xy"))
+    assert parallel is not None and parallel._scan_vocabulary is None
+    assert parallel.vocabulary == words_of(serial)
+    assert same_tables(parallel, serial)
+    words = ("odeg", "zzzqx")
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=0, words=words)
+    assert parallel is not None and parallel._scan_vocabulary == words_of(serial)
+    assert same_tables(parallel, serial)
+
+
+def test_words_every_part_has_leave_the_vocabulary_to_later(library: Library) -> None:
+    serial = serial_table(library.bib)
+    # "learning" starts a word of every part; words shorter than four letters are not looked up as typos.
+    words = ("learn", "learning", "zq", "of")
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=3, min_bytes=0, words=words)
+    assert parallel is not None
+    assert parallel._scan_vocabulary is None
+    assert parallel.vocabulary == words_of(serial)  # computed on first use
+    assert parallel._scan_vocabulary == words_of(serial)
+    assert same_tables(parallel, serial)
+
+
+def test_a_typo_query_answers_the_same_with_the_parallel_path(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paper = library.papers[7]
+    title_words = paper.title.split()
+    longest = max(range(len(title_words)), key=lambda i: len(title_words[i]))
+    typo = title_words[longest][:-2] + "zq" + title_words[longest][-1]  # two letters replaced
+    query = " ".join(title_words[:longest] + [typo] + title_words[longest + 1 :])
+    # Tables stay plain (no word index at once), as for a large file: the typo is looked up among the
+    # table's words, which the parts listed.
+    monkeypatch.setattr(index_module, "INDEX_AT_ONCE_ROWS", 0)
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
+    serial = Lookup([BibFile(library.bib)]).search(query)
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "parallel"))
+    monkeypatch.setattr(parallel_module, "PARALLEL_MIN_BYTES", 0)
+    built = []
+    real = parallel_module.parallel_bib_table
+
+    def recording(*args: object, **kwargs: object) -> Table | None:
+        built.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return built[-1]
+
+    monkeypatch.setattr(parallel_module, "parallel_bib_table", recording)
+    parallel = Lookup([BibFile(library.bib)]).search(query)
+    assert len(built) == 1 and built[0] is not None and not built[0].indexed
+    assert built[0]._scan_vocabulary == words_of(serial_table(library.bib))
+    assert [m.to_dict() for m in parallel] == [m.to_dict() for m in serial]
+    assert serial and serial[0].key == paper.key

@@ -4,7 +4,6 @@
   :class:`Match` (a candidate with a score).
 - :mod:`.sources`: .bib files, CSL-JSON files, the local key registry, Zotero, Better BibTeX.
 - :mod:`.index`: a source's compact searchable table, cached for files.
-- :mod:`.quick`: the first query of a large .bib with no cache yet, answered from its candidate entries.
 - :mod:`.match`: query parsing and scoring (documented there).
 - :mod:`.check`: cited keys in .tex/.aux/Markdown that no source knows.
 - :mod:`.api`: :class:`Lookup`, :func:`lookup`, :func:`check_citations`.

@@ -78,26 +78,17 @@ class Lookup:
     little slower to search, see :func:`.index.cached_table`). The index is added on this Lookup's
     next search and cached; with ``background_index=True`` (the CLI, one query a process) a detached
     process adds it to the cache right away instead.
-
-    ``quick_first`` (default: ``background_index``): a large .bib with no cache yet is first searched
-    without reading it whole (:mod:`.quick`); when that answer is sure, the cache is built by the
-    background process. ``answered_by`` maps each source's name to ``"quick"`` or ``"table"``: which
-    path gave the last search's answers.
     """
 
     def __init__(
         self,
         sources: Mapping[str, Any] | Iterable[SourceSpec] | None = None,
         background_index: bool = False,
-        quick_first: bool | None = None,
     ) -> None:
         self.sources = sources_from_spec(sources)
         self.background_index = background_index
-        self.quick_first = background_index if quick_first is None else quick_first
         self.warnings: list[str] = []
-        self.answered_by: dict[str, str] = {}
         self._tables: dict[int, Table | None] = {}
-        self._building: dict[int, BibFile] = {}  # answered quickly; the cache is being built aside
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -119,10 +110,6 @@ class Lookup:
                 table.enrich()  # asked again: the index pays off from here on
                 table.store()
             return table
-        if index in self._building:
-            from .background import wait_for_build
-
-            wait_for_build(self._building.pop(index))  # rather than reading the file a second time
         try:
             table = source.table(query)
         except SourceUnavailable as exc:
@@ -135,28 +122,11 @@ class Lookup:
             self._tables[index] = table
         return table
 
-    def _answers(self, query: Query, limit: int, min_score: int) -> Iterable[tuple[Table, list]]:
+    def _answers(self, query: Query, limit: int) -> Iterable[tuple[Table, list]]:
         """Each reachable source's table with its best rows for ``query``."""
         for index, source in enumerate(self.sources):
-            if self.quick_first and isinstance(source, BibFile) and index not in self._tables:
-                if index not in self._building:
-                    table = source.cached()
-                    if table is not None:
-                        self._tables[index] = table
-                if index not in self._tables:
-                    quick = source.quick_search(query, limit, min_score)
-                    if quick is not None:
-                        self.answered_by[source.name] = "quick"
-                        if self.background_index:
-                            from .background import start_building
-
-                            start_building(source)
-                            self._building[index] = source
-                        yield quick
-                        continue
             table = self._table(index, source, query)
             if table is not None:
-                self.answered_by[source.name] = "table"
                 yield table, search_table(table, query, limit=limit)
 
     def load(self) -> None:
@@ -171,8 +141,7 @@ class Lookup:
         if not (parsed.words or parsed.years or parsed.key or parsed.arxiv_ids or parsed.dois):
             raise UsageError("empty query: give title words, an author, a year, an arXiv id, a DOI or a key")
         by_key: dict[str, Match] = {}
-        self.answered_by = {}
-        for table, rows in self._answers(parsed, limit, min_score):
+        for table, rows in self._answers(parsed, limit):
             for row, score, matched in rows:
                 if score < min_score:
                     continue

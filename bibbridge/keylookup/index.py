@@ -36,7 +36,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, chain, repeat
-from operator import add, methodcaller
+from operator import add
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,6 +54,7 @@ _FOLD_BYTES = bytes(
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(128))
 _TRANSLITERATED: dict[str, str] = {}
 _FIELD_SEP = "\x1f"
 #: Separates author names inside one row (ASCII punctuation: folding turns it into a space).
@@ -124,13 +125,29 @@ def _fold_bytes(texts: list[str]) -> bytes:
     """The texts (no newline in any) folded and joined by newlines, spaces not collapsed."""
     joined = "\n".join(texts)
     if not joined.isascii():
-        # Only the texts that need it are transliterated, in one call.
+        # Only the texts that need it are transliterated, in one go.
         plain = list(map(str.isascii, texts))
         odd = [text for text, ascii in zip(texts, plain, strict=True) if not ascii]
-        others = iter(_ascii("\n".join(odd)).split("\n"))
+        others = iter(ascii_bulk("\n".join(odd)).split("\n"))
         joined = "\n".join([t if ascii else next(others) for t, ascii in zip(texts, plain, strict=True)])
     # One table lookup a byte for case and punctuation.
     return joined.encode("ascii").translate(_FOLD_BYTES)
+
+
+def ascii_bulk(text: str) -> str:
+    """:func:`_ascii` of a large text, by C loops: one NFKD pass over it all, each of the few distinct
+    characters that leaves outside ASCII (but combining accents) replaced by its transliteration, the
+    combining accents dropped by encoding. (NFKD and the transliteration work character by character,
+    so this is what :func:`_ascii` makes of each run.)"""
+    if text.isascii():
+        return text
+    normal = unicodedata.normalize("NFKD", text)
+    encoded = normal.encode("utf-8", "surrogatepass")
+    rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    for char in set(rest):
+        if not "\u0300" <= char <= "\u036f":
+            normal = normal.replace(char, _ascii(char))
+    return normal.encode("ascii", "ignore").decode("ascii")
 
 
 def _clean_doi(doi: str) -> str:
@@ -151,22 +168,26 @@ def clean_arxiv_id(value: str) -> str:
 #: Bare new-style arXiv ids, or nothing, one a line; four-digit years one a line.
 _CLEAN_ARXIV_IDS = re.compile(r"(?:\d{4}\.\d{4,5})?(?:\n(?:\d{4}\.\d{4,5})?)*")
 _YEARS = re.compile(r"\d{4}(?:\n\d{4})*")
+#: Lower-case DOIs that :func:`_clean_doi` leaves as they are (or nothing), one a line.
+_CLEAN_DOIS = re.compile(r"(?:10\.\S*[^\s.,;])?(?:\n(?:10\.\S*[^\s.,;])?)*")
 
 
 def clean_arxiv_ids(values: list[str]) -> list[str]:
     """:func:`clean_arxiv_id` of each value ("" stays ""), checked in one regex pass when all are bare."""
-    if _CLEAN_ARXIV_IDS.fullmatch("\n".join(values)):
+    joined = "\n".join(values)
+    if joined.count("\n") == len(values) - 1 and _CLEAN_ARXIV_IDS.fullmatch(joined):
         return list(values)
     return [clean_arxiv_id(value) if value else "" for value in values]
 
 
 def _clean_dois(dois: list[str]) -> list[str]:
-    """:func:`_clean_doi` of each DOI ("" stays ""), lower-cased and stripped in C loops."""
+    """:func:`_clean_doi` of each DOI ("" stays ""): checked in one regex pass when all are clean."""
     joined = "\n".join(dois)
-    if joined.count("\n") != len(dois) - 1:
-        return [_clean_doi(doi) if doi else "" for doi in dois]
-    cleaned = map(methodcaller("rstrip", ".,;"), map(str.strip, joined.lower().split("\n")))
-    return [d if not d or (d[:3] == "10." and " " not in d) else (normalise_doi(d) or "") for d in cleaned]
+    if joined.count("\n") == len(dois) - 1:
+        lowered = joined.lower()
+        if _CLEAN_DOIS.fullmatch(lowered):  # the common case: nothing to strip or normalise
+            return lowered.split("\n") if dois else []
+    return [_clean_doi(doi) if doi else "" for doi in dois]
 
 
 def _column(values: Iterable[str]) -> str:
@@ -416,12 +437,20 @@ class Table:
         """
         size = len(keys)
         table = cls(name, file, size)
-        titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
-        names = [n.replace("\n", " ") if "\n" in n else n for n in names]
+        if "\n" in "".join(titles):
+            titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
+        if "\n" in "".join(names):
+            names = [n.replace("\n", " ") if "\n" in n else n for n in names]
 
-        # The search text: one line a row, " title words name words \n", every word between spaces
-        # (runs of spaces are left: scans and splits do not mind).
-        text = _fold_bytes(list(map(" {} {} ".format, titles, names))).decode("ascii") + "\n"
+        # The search text: one line a row, " title words  name words \n", every word between spaces
+        # (runs of spaces are left: scans and splits do not mind). Titles and names are folded column
+        # by column, then paired.
+        if size:
+            folded = zip(_fold_bytes(titles).split(b"\n"), _fold_bytes(names).split(b"\n"), strict=True)
+            pairs = map(b" ".join, folded)
+            text = (b" " + b" \n ".join(pairs) + b" \n").decode("ascii")
+        else:
+            text = ""
 
         dois = _clean_dois(dois)
         arxiv_ids = clean_arxiv_ids(arxiv_ids)
@@ -432,11 +461,15 @@ class Table:
         values["text"] = text
         line_lengths = map(add, map(len, text.split("\n")[:-1]), repeat(1))
         values["row_starts"] = array("I", accumulate(line_lengths, initial=0))
-        if _YEARS.fullmatch("\n".join(years)):
+        joined_years = "\n".join(years)
+        if joined_years.count("\n") == len(years) - 1 and _YEARS.fullmatch(joined_years):
             values["years"] = array("H", map(int, years))
         else:
             values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
-        values["title_lengths"] = array("H", [min(n, 65535) for n in map(len, titles)])
+        lengths = list(map(len, titles))
+        if max(lengths, default=0) > 65535:
+            lengths = [min(n, 65535) for n in lengths]
+        values["title_lengths"] = array("H", lengths)
         key_column = _column(keys).lower()
         if key_column.count("\n") != size + 1:  # a key with a newline in it
             key_column = _column(key.lower().replace("\n", " ") for key in keys)

@@ -205,11 +205,9 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
         all_expansions.append(expansions)
         best_word, best_sim = max(expansions.items(), key=lambda item: item[1], default=("", 0.0))
         claimed.update(w for w, similarity in expansions.items() if similarity >= best_sim - 0.05)
-        for indexed, similarity in expansions.items():
-            get = sims.get
-            for row in table.rows_of(indexed):
-                if similarity > get(row, 0.0):
-                    sims[row] = similarity
+        # Each row gets its best similarity: the expansions in rising order, later ones overwriting.
+        for indexed, similarity in sorted(expansions.items(), key=lambda item: item[1]):
+            sims.update(dict.fromkeys(table.rows_of(indexed), similarity))
         weights.append(math.log(1 + total / (1 + table.df(best_word))))
         per_word.append(sims)
 

@@ -1,11 +1,14 @@
 """Reading a large .bib into its lookup table on several cores (the first query that reads it whole).
 
-Scanning a 28 MB .bib and building its plain table is ~0.65 s of pure Python-and-regex work, which
-one process cannot speed up further. So the file's bytes are split at entry boundaries (a line
-starting with ``@``) into one part a core; forked children (POSIX ``fork``: they share the bytes read
-by the parent, nothing is pickled on the way in) each scan a part with the reader and build that part's
-table, the parent doing the first part itself; each part comes back as a few marshalled strings and
-arrays and the parts are joined in file order, line numbers counted from each part's first line.
+Scanning a 28 MB .bib (:func:`bibbridge.bib.reader.scan_columns`) and building its plain table is
+~0.5 s of regex-and-Python work in one process. So the file's bytes are split at entry boundaries (a
+line starting with ``@``) into one part a core; forked children (POSIX ``fork``: they share the bytes
+read by the parent, nothing is pickled on the way in) each scan a part and build that part's table,
+the parent doing the first (slightly larger) part itself; each part comes back as a few marshalled
+strings and arrays and the parts are joined in file order, line numbers counted from each part's
+first line. Each part also looks up the query's words in its own rows (and, for a word that starts
+no word there, lists its words for typo matching), so the query's first lookups are spread over the
+cores too.
 
 The result is exactly the serial path's, or :func:`parallel_bib_table` returns None and the caller reads
 the file serially. That is the case when something could make a part read differently from the whole:
@@ -25,12 +28,14 @@ the file serially. That is the case when something could make a part read differ
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import re
 import sys
 from array import array
-from itertools import accumulate, repeat
+from collections.abc import Sequence
+from itertools import repeat
 from operator import add
 from pathlib import Path
 
@@ -40,6 +45,9 @@ from .index import Table
 PARALLEL_MIN_BYTES = 4_000_000
 #: At most this many parts (processes), however many cores there are.
 MAX_PARTS = 4
+#: The first part (read by this process) is this many equal shares: a forked child starts at once but
+#: hands its part back through a pipe, which takes its time (measured: bench/bench_lookup.py).
+FIRST_SHARE = 1.08
 
 _STRING_BLOCK = re.compile(rb"@[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 
@@ -59,12 +67,16 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def split_points(raw: bytes, parts: int) -> list[int]:
-    """Byte offsets ``[0, …, len(raw)]`` cutting ``raw`` into at most ``parts`` pieces of about equal
-    size, each cut just before an ``@`` that starts a line."""
+def split_points(raw: bytes, parts: int, first_share: float | None = None) -> list[int]:
+    """Byte offsets ``[0, …, len(raw)]`` cutting ``raw`` into at most ``parts`` pieces, each cut just
+    before an ``@`` that starts a line: the first piece ``first_share`` of the bytes (default
+    :data:`FIRST_SHARE` of an equal share), the others equal."""
+    if first_share is None:
+        first_share = min(1.0, FIRST_SHARE / parts)
     points = [0]
+    first = len(raw) * first_share
     for index in range(1, parts):
-        at = raw.find(b"\n@", max(points[-1], len(raw) * index // parts))
+        at = raw.find(b"\n@", max(points[-1], int(first + (len(raw) - first) * (index - 1) / (parts - 1))))
         if at < 0:
             break
         points.append(at + 1)
@@ -73,12 +85,22 @@ def split_points(raw: bytes, parts: int) -> list[int]:
 
 
 def parallel_bib_table(
-    path: Path, name: str, parts: int | None = None, min_bytes: int | None = None
+    path: Path,
+    name: str,
+    parts: int | None = None,
+    min_bytes: int | None = None,
+    words: Sequence[str] = (),
 ) -> Table | None:
     """The plain table of .bib file ``path`` built by ``parts`` processes (default: one a core, at most
     :data:`MAX_PARTS`), identical to ``bib_table(name, scan_bib(path, BIB_FIELDS))``; None when the
     file must be read serially (see the module doc), or is smaller than ``min_bytes`` (default
-    :data:`PARALLEL_MIN_BYTES`). Raises OSError when the file cannot be read."""
+    :data:`PARALLEL_MIN_BYTES`). Raises OSError when the file cannot be read.
+
+    ``words``: the folded words of the query the table is built for. Each part finds the rows of the
+    words starting with each of them (the table's word scans, see :meth:`.index.Table._scan`); when one
+    of four letters or more starts no word of a part, that part also lists its words, since the query
+    will look the word up among all the table's words as a typo (see :func:`.match._expansions`).
+    Spread over the parts, this costs the query far less than on the joined table."""
     if parts is None:
         parts = min(cores(), MAX_PARTS)
     if min_bytes is None:
@@ -89,126 +111,157 @@ def parallel_bib_table(
     points = split_points(raw, parts)
     if len(points) < 3:
         return None
-    # Only @string blocks first on their line (text before an '@' on its line makes it a comment).
-    string_starts = [
-        match.start()
-        for match in _STRING_BLOCK.finditer(raw)
-        if not raw[raw.rfind(b"\n", 0, match.start()) + 1 : match.start()].strip(b" \t\r\xef\xbb\xbf")
-    ]
-    # Everything the parts need is imported before forking (a child must not import).
-    from ..bib import reader  # noqa: F401
+    # Everything the parts need is imported and compiled before forking (a child must not import).
+    from ..bib import reader
     from . import detex, sources  # noqa: F401
 
+    reader.prepare(sources.BIB_FIELDS)
+    words = tuple(dict.fromkeys(words))
     children: list[tuple[int, int]] = []
+    collecting = gc.isenabled()
+    gc.disable()  # the parts make no reference cycles: collections would only cost time
     try:
         for index in range(1, len(points) - 1):
-            children.append(_fork(raw, points[index], points[index + 1], name, string_starts))
-        results = [_part(raw, 0, points[1], name, string_starts)]
+            children.append(_fork(raw, points[index], points[index + 1], name, words))
+        results = [_part(raw, 0, points[1], name, words)]
         for pid, fd in children:
             results.append(_collect(pid, fd))
         children = []
     finally:
+        if collecting:
+            gc.enable()
         for pid, fd in children:  # only after an error in this process: stop and reap the rest
             _abandon(pid, fd)
     if any(result is None for result in results):
         return None
     last = len(results) - 1
-    if any(result[1] and index < last for index, result in enumerate(results)):  # type: ignore[index]
+    if any(result["malformed"] and index < last for index, result in enumerate(results)):  # type: ignore[index]
         return None
     # Each part was read with the macros of the @string blocks before it: those the parts before it
     # defined, exactly (else some block was not what the whole file's reading makes of it).
     for before, result in zip(results, results[1:], strict=False):
-        if result[11] != before[10]:  # type: ignore[index]
+        if result["macros_before"] != before["macros"]:  # type: ignore[index]
             return None
-    filled = [result for result in results if result[0]]  # type: ignore[index]
+    filled = [result for result in results if result["count"]]  # type: ignore[index]
     return _join(name, filled) if filled else None  # type: ignore[arg-type]
 
 
-def _part(raw: bytes, start: int, end: int, name: str, string_starts: list[int]) -> tuple | None:
-    """One part's table as marshal-able values: (rows, malformed?, text, years, title lengths, key,
-    DOI and arXiv columns, rows blob, row offsets, macros defined up to its end, macros it started
-    with); None when the part cannot stand for the whole."""
-    from ..bib.reader import parse_bib
-    from .sources import BIB_FIELDS, bib_table
-
-    # The @string blocks before this part, each from its '@' to the next line starting with '@'.
+def _string_blocks(raw: bytes, end: int) -> list[bytes]:
+    """The @string blocks before ``end`` that are first on their line (text before an '@' on its line
+    makes it a comment), each from its '@' to the next line starting with '@'."""
     blocks = []
-    for at in string_starts:
-        if at >= start:
-            break
-        stop = raw.find(b"\n@", at + 1, start)
-        blocks.append(raw[at : stop + 1 if stop >= 0 else start].rstrip(b"\n") + b"\n")
+    for match in _STRING_BLOCK.finditer(raw, 0, end):
+        at = match.start()
+        if raw[raw.rfind(b"\n", 0, at) + 1 : at].strip(b" \t\r\xef\xbb\xbf"):
+            continue
+        stop = raw.find(b"\n@", at + 1, end)
+        blocks.append(raw[at : stop + 1 if stop >= 0 else end].rstrip(b"\n") + b"\n")
+    return blocks
+
+
+def _part(raw: bytes, start: int, end: int, name: str, words: tuple[str, ...]) -> dict | None:
+    """One part's table as marshal-able values (see :func:`_join`), with ``malformed`` (a problem in
+    it), ``macros`` (the macros defined up to its end), ``macros_before`` (those it started with) and
+    ``words`` (its words, or None: see :func:`parallel_bib_table`); None when the part cannot stand
+    for the whole."""
+    from ..bib.reader import parse_bib, scan_columns
+    from .sources import BIB_FIELDS, bib_columns_table
+
     if raw.find(b"\x00", start, end) >= 0:  # the table builder's separator: its one-at-a-time path
         return None
     try:
-        prefix = b"".join(blocks).decode("utf-8")
-        text = prefix + raw[start:end].decode("utf-8")
+        prefix = b"".join(_string_blocks(raw, start)).decode("utf-8")
+        text = prefix + str(memoryview(raw)[start:end], "utf-8")
     except UnicodeDecodeError:
         return None
     macros = parse_bib(prefix, name).strings if prefix else {}
-    parsed = parse_bib(text, name, BIB_FIELDS)
-    entries = parsed.entries
-    if (entries and entries[0].start < len(prefix)) or not _one_pass(entries):
+    columns = scan_columns(text, BIB_FIELDS, file=name)
+    if not _one_pass(columns.fields):
+        return None
+    lines = columns.lines
+    if lines and lines[0] <= prefix.count("\n"):
         return None  # an entry among the @string blocks: not what the whole file holds there
     shift = raw.count(b"\n", 0, start) - prefix.count("\n")
     if shift:
-        for entry in entries:
-            entry.line += shift
-    values = bib_table(name, entries)._values
-    return (
-        len(entries),
-        bool(parsed.problems),
-        values["text"],
-        values["years"].tobytes(),
-        values["title_lengths"].tobytes(),
-        values["key_column"],
-        values["doi_column"],
-        values["arxiv_column"],
-        values["rows"],
-        values["offsets"].tobytes(),
-        parsed.strings,
-        macros,
-    )
+        lines = [line + shift for line in lines]
+    table = bib_columns_table(name, columns.keys, columns.fields, lines)
+    values = table._values
+    search_text = values["text"]
+    # The rows of the words starting with each query word (what matching looks up first).
+    scans = {word: table._scan(word) for word in words}
+    typo = any(not scans[word] for word in words if len(word) >= 4)
+    return {
+        "count": len(lines),
+        "malformed": bool(columns.problems),
+        "macros": columns.strings,
+        "macros_before": macros,
+        "words": list(set(search_text.split())) if typo else None,
+        "scans": scans,
+        **{section: _plain(values[section]) for section in Table.SECTIONS},
+    }
 
 
-def _one_pass(entries: list) -> bool:
-    """True when the table builder decodes these entries' titles, names and DOIs in its one-pass way
-    (so a part is built as it would be within the whole file): no title or name ends in a backslash,
-    no DOI holds a line break."""
-    fields = [entry.fields for entry in entries]
-    titles = "\x00".join([f.get("title", "") for f in fields])
-    names = "\x00".join([f.get("author") or f.get("editor") or "" for f in fields])
-    dois = "\x00".join([f.get("doi", "") for f in fields])
+def _plain(value: object) -> object:
+    return value.tobytes() if isinstance(value, array) else value
+
+
+def _one_pass(fields: dict[str, list[str]]) -> bool:
+    """True when the table builder decodes these titles, names and DOIs in its one-pass way (so a part is
+    built as it would be within the whole file): no title or name ends in a backslash, no DOI holds a
+    line break."""
+    titles = "\x00".join(fields["title"])
+    names = "\x00".join([a or e for a, e in zip(fields["author"], fields["editor"], strict=True)])
+    dois = "\x00".join(fields["doi"])
     backslash_ends = "\\\x00" in titles + "\x00" or "\\\x00" in names + "\x00"
     return not (backslash_ends or "\n" in dois)
 
 
-def _fork(raw: bytes, start: int, end: int, name: str, string_starts: list[int]) -> tuple[int, int]:
-    """Fork a child that builds one part and writes it, marshalled, to a pipe: (pid, read end)."""
-    read_end, write_end = os.pipe()
+def _fork(raw: bytes, start: int, end: int, name: str, words: tuple[str, ...]) -> tuple[int, int]:
+    """Fork a child that builds one part and writes it, marshalled, to an anonymous file: (pid, file
+    descriptor). A file rather than a pipe: the child never waits for this process to read (which it
+    does only once its own part is built), so handing the part over overlaps with that."""
+    fd = _anonymous_file()
     pid = os.fork()
     if pid == 0:  # the child: never returns, never runs the parent's cleanup or atexit handlers
         code = 1
         try:
-            os.close(read_end)
-            data = marshal.dumps(_part(raw, start, end, name, string_starts))
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            data = marshal.dumps(_part(raw, start, end, name, words))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             code = 0
         except BaseException:  # noqa: BLE001, S110 - the parent sees the exit code and reads serially
             pass
         finally:
             os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+    return pid, fd
 
 
-def _collect(pid: int, fd: int) -> tuple | None:
-    """The part a child wrote (read before waiting: the pipe holds only 64 KiB), or None."""
-    with os.fdopen(fd, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+def _anonymous_file() -> int:
+    """A read-write file descriptor of a file with no name (in memory where the system allows)."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return os.memfd_create("bibbridge-part", os.MFD_CLOEXEC)
+        except OSError:
+            pass
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="bibbridge-part-")
+    os.unlink(path)
+    return fd
+
+
+def _collect(pid: int, fd: int) -> dict | None:
+    """The part a child wrote, once it has ended; None when it failed."""
+    try:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        size = os.lseek(fd, 0, os.SEEK_END)
+        data = os.pread(fd, size, 0) if size else b""
+    finally:
+        os.close(fd)
+    if not data:
         return None
     try:
         return marshal.loads(data)
@@ -230,25 +283,37 @@ def _abandon(pid: int, fd: int) -> None:
         pass
 
 
-def _join(name: str, results: list[tuple]) -> Table:
+def _join(name: str, results: list[dict]) -> Table:
     """One table from the parts' values, in file order (as :meth:`Table.from_columns` makes it)."""
-    size = sum(result[0] for result in results)
+    size = sum(result["count"] for result in results)
     table = Table(name, name, size)
     values = table._values
-    text = values["text"] = "".join(result[2] for result in results)
-    line_lengths = map(add, map(len, text.split("\n")[:-1]), repeat(1))
-    values["row_starts"] = array("I", accumulate(line_lengths, initial=0))
-    values["years"] = array("H", b"".join(result[3] for result in results))
-    values["title_lengths"] = array("H", b"".join(result[4] for result in results))
-    for section, column in (("key_column", 5), ("doi_column", 6), ("arxiv_column", 7)):
+    values["text"] = "".join(result["text"] for result in results)
+    for section in ("years", "title_lengths"):
+        values[section] = array("H", b"".join(result[section] for result in results))
+    for section in ("key_column", "doi_column", "arxiv_column"):
         # Each part's column is "\n" + lines + "\n": joined, the shared newlines once.
-        values[section] = results[0][column] + "".join(result[column][1:] for result in results[1:])
-    values["rows"] = b"".join(result[8] for result in results)
-    offsets = array("I", [0])
+        values[section] = results[0][section] + "".join(result[section][1:] for result in results[1:])
+    values["rows"] = b"".join(result["rows"] for result in results)
+    # Offsets into the joined text and blob: each part's own, shifted by the parts before it.
+    for section in ("row_starts", "offsets"):
+        joined = array("I", [0])
+        base = 0
+        for result in results:
+            part = array("I", result[section])
+            joined.extend(map(add, part[1:], repeat(base)))
+            base += part[-1]
+        values[section] = joined
+    # The query words' rows, each part's shifted by the rows before it.
     base = 0
     for result in results:
-        part = array("I", result[9])
-        offsets.extend(map(add, part[1:], repeat(base)))
-        base += part[-1]
-    values["offsets"] = offsets
+        for word, part_scan in result["scans"].items():
+            joined_scan = table._scans.setdefault(word, {})
+            for found_word, rows in part_scan.items():
+                shifted = [row + base for row in rows] if base else rows
+                joined_scan.setdefault(found_word, []).extend(shifted)
+        base += result["count"]
+    found = [result["words"] for result in results]
+    if None not in found:
+        table._scan_vocabulary = sorted(set().union(*found))
     return table

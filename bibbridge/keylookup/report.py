@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,10 +33,14 @@ def matches_to_lines(matches: Sequence[Match]) -> list[str]:
 
 
 def matches_to_json(matches: Sequence[Match]) -> str:
+    import json
+
     return json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2)
 
 
 def citations_to_json(file: str, citations: Sequence[Any]) -> str:
+    import json
+
     return json.dumps(
         [
             {"key": c.key, "file": file, "line": c.line, "suggestions": [m.to_dict() for m in c.suggestions]}

@@ -15,11 +15,9 @@ raises :class:`bibbridge.errors.InputError` (exit 2).
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Iterator
-from operator import methodcaller
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ DEFAULT_ZOTERO_URL = "https://api.zotero.org"
 #: Attempts per Zotero request in a lookup (sync retries far longer).
 ZOTERO_ATTEMPTS = 2
 
+_FOUR_DIGITS = re.compile(r"[0-9]{4}(?:\n[0-9]{4})*")
 _YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _ARXIV_IN = re.compile(
     r"arxiv(?:\.org/(?:abs|pdf)/|[:\s./]*)(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
@@ -103,36 +102,70 @@ BIB_FIELDS = (
 
 
 def bib_table(name: str, entries: list[Any]) -> Table:
-    """The table of scanned .bib entries (``key``, ``fields``, ``line`` each), built column by column:
-    each column's LaTeX decoded in one pass, and no per-entry record made."""
+    """The table of scanned .bib entries (``key``, ``fields``, ``line`` each)."""
+    fields = [entry.fields for entry in entries]
+    columns = {field: [f.get(field, "") for f in fields] for field in BIB_FIELDS}
+    keys, lines = [entry.key for entry in entries], [entry.line for entry in entries]
+    return bib_columns_table(name, keys, columns, lines)
+
+
+def _rows_holding(needle: str, column: list[str]) -> set[int]:
+    """The rows of ``column`` whose value contains ``needle`` (lower case), ignoring case; found in the
+    joined column (C loops), a Python step only for each hit."""
+    joined = "\n".join(column).lower()
+    if len(joined) != sum(map(len, column)) + len(column) - 1 or joined.count("\n") != len(column) - 1:
+        # lower() changed a length (e.g. "İ") or a value holds a newline: one value at a time.
+        return {row for row, value in enumerate(column) if needle in value.lower()}
+    rows: set[int] = set()
+    position = joined.find(needle)
+    row = last = 0
+    while position >= 0:
+        row += joined.count("\n", last, position)
+        last = position
+        rows.add(row)
+        position = joined.find(needle, position + 1)
+    return rows
+
+
+def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
+    """The table of .bib entries given as columns (see :class:`bibbridge.bib.reader.BibColumns`): each
+    column's LaTeX decoded in one pass, a Python step a row only where a column needs it."""
     from .detex import detex_many
 
-    fields = [entry.fields for entry in entries]
-    years = [f.get("year") or f.get("date") or "" for f in fields]
-    years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
+    count = len(keys)
+    years = fields["year"]
+    if years.count("") != 0:
+        years = [year or date for year, date in zip(years, fields["date"], strict=True)]
+    joined_years = "\n".join(years)
+    if joined_years.count("\n") != len(years) - 1 or not _FOUR_DIGITS.fullmatch(joined_years):
+        years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
     # arXiv ids: the eprint (when its type is arXiv or not given), else one in the URL or journal.
-    eprints = [
-        f.get("eprint", "")
-        if (f.get("eprinttype") or f.get("archiveprefix") or "arxiv").lower() == "arxiv"
-        else ""
-        for f in fields
-    ]
+    eprints = fields["eprint"]
+    types, prefixes = fields["eprinttype"], fields["archiveprefix"]
+    if not {kind.lower() for kind in set(types) | set(prefixes)} <= {"", "arxiv"}:
+        eprints = [
+            eprint if (kind or prefix or "arxiv").lower() == "arxiv" else ""
+            for eprint, kind, prefix in zip(eprints, types, prefixes, strict=True)
+        ]
     arxiv_ids = clean_arxiv_ids(eprints)
-    for row, f in enumerate(fields):
-        if not arxiv_ids[row] and ("url" in f or "journal" in f):
-            url, journal = f.get("url"), f.get("journal")
-            if (url and "rxiv" in url.lower()) or (journal and "rxiv" in journal.lower()):
-                arxiv_ids[row] = _arxiv_in(url, journal)
+    urls, journals = fields["url"], fields["journal"]
+    for row in sorted(_rows_holding("rxiv", urls) | _rows_holding("rxiv", journals)):
+        if not arxiv_ids[row]:
+            arxiv_ids[row] = _arxiv_in(urls[row], journals[row])
+    authors = fields["author"]
+    editors = fields["editor"]
+    if editors.count("") != count:
+        authors = [author or editor for author, editor in zip(authors, editors, strict=True)]
     return Table.from_columns(
         name,
-        [entry.key for entry in entries],
-        detex_many(list(map(methodcaller("get", "title", ""), fields))),
+        keys,
+        detex_many(fields["title"]),
         # "A and B and others" → names; "others" is dropped when a row is shown.
-        detex_many([f.get("author") or f.get("editor") or "" for f in fields], replace=(" and ", NAME_SEP)),
+        detex_many(authors, replace=(" and ", NAME_SEP)),
         years,
-        list(map(methodcaller("get", "doi", ""), fields)),
+        fields["doi"],
         arxiv_ids,
-        [entry.line for entry in entries],
+        lines,
         name,
     )
 
@@ -145,37 +178,30 @@ class BibFile(Source):
         self.name = name or str(path)
 
     def table(self, query: Query | None = None) -> Table:
-        return cached_table(_readable_file(self.path), "bib", self.name, self._build)
+        words = query.words if query is not None else ()
+        return cached_table(_readable_file(self.path), "bib", self.name, lambda p: self._build(p, words))
 
     def cached(self) -> Table | None:
         """The cached table when it is there for the file as it is now (else None: the file is new or
         changed)."""
         return load_cached(_readable_file(self.path), "bib", self.name)
 
-    def quick_search(self, query: Query, limit: int, min_score: int) -> Any:
-        """``(table, rows)`` answered without reading the whole file, or None (see :mod:`.quick`)."""
-        from .quick import quick_search
-
-        try:
-            return quick_search(_readable_file(self.path), self.name, query, limit, min_score)
-        except OSError:
-            return None  # the full path names the problem
-
-    def _build(self, path: Path) -> Table:
-        from ..bib.reader import scan_bib
+    def _build(self, path: Path, words: Sequence[str] = ()) -> Table:
+        """Read the file into its table (``words``: the query's, see :func:`.parallel.parallel_bib_table`)."""
+        from ..bib.reader import scan_columns
         from .parallel import parallel_bib_table
 
         try:
             # A large file on several cores when that gives the very same table (else None).
-            table = parallel_bib_table(path, self.name)
+            table = parallel_bib_table(path, self.name, words=words)
             if table is not None:
                 return table
-            entries = scan_bib(path, BIB_FIELDS)
+            columns = scan_columns(path, BIB_FIELDS)
         except UnicodeDecodeError as exc:
             raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=str(self.path)) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=str(self.path)) from None
-        return bib_table(self.name, entries)
+        return bib_columns_table(self.name, columns.keys, columns.fields, columns.lines)
 
 
 # -- CSL-JSON ----------------------------------------------------------------------------------------
@@ -243,6 +269,8 @@ class CslFile(Source):
         return cached_table(_readable_file(self.path), "csl", self.name, self._build)
 
     def _build(self, path: Path) -> Table:
+        import json
+
         try:
             data = json.loads(path.read_bytes())
         except json.JSONDecodeError as exc:
@@ -289,6 +317,8 @@ def _split_authors(authors: Any) -> list[str]:
     if not authors:
         return []
     if isinstance(authors, str):
+        import json
+
         try:
             decoded = json.loads(authors)
         except ValueError:
