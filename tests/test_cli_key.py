@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -241,3 +244,46 @@ def test_check_missing_file_exits_2(refs: Path) -> None:
     result = run("key", "--check", "nope.tex", "--bib", str(refs))
     assert result.exit_code == 2
     assert "nope.tex: cannot read" in result.stderr
+
+
+# -- the real process: `bibbridge key` ends with os._exit once its output is flushed -----------------------
+def bibbridge_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BIBBRIDGE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "bibbridge", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_the_real_process_flushes_its_answer_and_keeps_its_exit_status(refs: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    found = bibbridge_process("key", "--first", "--no-local", "--bib", str(refs), "2310.12920", home=home)
+    assert (found.returncode, found.stdout, found.stderr) == (
+        0, "mullerGenerativeMarginalizationModels2023\n", ""
+    )
+    listed = bibbridge_process("key", "deep", "learning", "--no-local", "--bib", str(refs), home=home)
+    assert listed.returncode == 0 and "lecun2015deep" in listed.stdout.splitlines()[0]
+    missing = bibbridge_process("key", "--first", "--no-local", "--bib", str(refs), "zzyzx", home=home)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert "no key matches 'zzyzx'" in missing.stderr
+    unreadable = bibbridge_process("key", "x", "--no-local", "--bib", str(tmp_path / "no.bib"), home=home)
+    assert unreadable.returncode == 2 and unreadable.stderr.startswith("bibbridge: error: ")
+    assert "Traceback" not in unreadable.stderr
+
+
+def test_the_real_process_reads_a_large_file_on_its_cores_and_caches_it(tmp_path: Path) -> None:
+    """A first query over a file large enough for the parallel path, then a later one from the cache."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        from genbib import generate_bib
+    finally:
+        sys.path.pop(0)
+    big = tmp_path / "big.bib"
+    big.write_text(REFS + generate_bib(3500, seed=11), encoding="utf-8")
+    assert big.stat().st_size > 4_000_000  # parallel.PARALLEL_MIN_BYTES
+    home = tmp_path / "home"
+    ask = ("key", "--first", "--no-local", "--bib", str(big))
+    first = bibbridge_process(*ask, "attention all need", home=home)
+    assert (first.returncode, first.stdout) == (0, "vaswani2017attention\n")
+    assert list((home / "lookup").glob("bib-big.bib-*.marshal"))
+    later = bibbridge_process(*ask, "attnetion all need", home=home)
+    assert (later.returncode, later.stdout) == (0, "vaswani2017attention\n")
