@@ -43,6 +43,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | No
         os.close(dir_fd)
 
 
+def write_cache_file(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace the cache file ``path`` with ``data`` (a temporary file renamed over it), creating its
+    folder; no fsync and no error: a lost or torn cache file only costs the next run a rebuild."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Write ``text`` as UTF-8 to ``path`` atomically (newlines are written as given)."""
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)

@@ -392,11 +392,8 @@ def key_command(
 ) -> None:
     """Find the citation key of a paper from whatever you remember: title words (any order, typos
     allowed), an arXiv id, a DOI, an author and/or year, or a key prefix."""
-    global _QUICK_EXIT
     from .errors import UsageError
     from .keylookup import DEFAULT_MIN_SCORE, Lookup, report
-
-    _QUICK_EXIT = True
 
     if bool(query) == bool(check_file):
         raise UsageError("give a QUERY or --check FILE (one of them)")
@@ -440,10 +437,6 @@ def key_command(
         sys.exit(1)
 
 
-#: Set by commands whose process may end without the interpreter's clean-up (see :func:`main`).
-_QUICK_EXIT = False
-
-
 def main() -> None:
     """Console-script entry point.
 
@@ -453,14 +446,15 @@ def main() -> None:
     are complete and renamed into place before it answers). Such a process also runs without the cyclic
     garbage collector (it makes no cycles worth collecting; its passes cost ~5 ms).
     """
-    if sys.argv[1:2] == ["key"]:
+    quick = sys.argv[1:2] == ["key"]
+    if quick:
         import gc
 
         gc.disable()
     try:
         cli(prog_name="bibbridge")
     except SystemExit as done:
-        if not _QUICK_EXIT or not (done.code is None or isinstance(done.code, int)):
+        if not quick or not (done.code is None or isinstance(done.code, int)):
             raise
         import os
 

@@ -12,11 +12,12 @@ for the very same pattern and flags; on any other interpreter, and on any error,
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import sys
 import zlib
 from pathlib import Path
+
+from .atomic import write_cache_file
 
 _MEMORY: dict[tuple[str, int], re.Pattern[str]] = {}
 
@@ -32,20 +33,16 @@ def compile_cached(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def _compile(pattern: str, flags: int) -> re.Pattern[str]:
-    try:
-        import _sre
-    except ImportError:  # not CPython
-        return re.compile(pattern, flags)
     if sys.implementation.name != "cpython":
         return re.compile(pattern, flags)
+    import _sre
+
     key = (sys.version, _sre.MAGIC, _sre.CODESIZE, int(flags), pattern)
     try:
-        path: Path | None = _path(key)
+        path = _path(key)
     except OSError:  # no cache directory to be had: compile every time
-        path = None
+        return re.compile(pattern, flags)
     try:
-        if path is None:
-            raise OSError
         stored_key, program = marshal.loads(path.read_bytes())
         if stored_key == key:
             return _sre.compile(pattern, *program)
@@ -60,8 +57,8 @@ def _compile(pattern: str, flags: int) -> re.Pattern[str]:
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, index in groupindex.items():
             indexgroup[index] = name
-        # The arguments re._compiler.compile hands to _sre.compile after the pattern.
-        # Plain ints (the opcodes are int subclasses, which marshal refuses).
+        # The arguments re._compiler.compile hands to _sre.compile after the pattern, as plain ints
+        # (the opcodes are int subclasses, which marshal refuses).
         program = (
             int(flags | parsed.state.flags),
             list(map(int, code)),
@@ -73,8 +70,7 @@ def _compile(pattern: str, flags: int) -> re.Pattern[str]:
         data = marshal.dumps((key, program))
     except Exception:  # noqa: BLE001 - another CPython's internals: compile the documented way
         return re.compile(pattern, flags)
-    if path is not None:
-        _store(path, data)
+    write_cache_file(path, data)
     return compiled
 
 
@@ -83,16 +79,3 @@ def _path(key: tuple) -> Path:
 
     digest = zlib.crc32(repr(key).encode("utf-8", "surrogatepass"))  # the key inside tells collisions
     return cache_dir() / "regex" / f"{digest:08x}.marshal"
-
-
-def _store(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass

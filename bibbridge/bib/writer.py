@@ -126,11 +126,8 @@ def bibtex_fields(paper: Paper) -> list[EntryField]:
     if month:
         fields.append(("month", month, True))
     url = paper.landing_url
-    if paper.arxiv_id:
-        fields.append(("eprint", verbatim(paper.arxiv_id), False))
-        fields.append(("archivePrefix", "arXiv", False))
-        if paper.primary_category:
-            fields.append(("primaryClass", verbatim(paper.primary_category), False))
+    # The names arXiv's own BibTeX export uses.
+    fields += _eprint_fields(paper, "archivePrefix", "arXiv", "primaryClass")
     doi = paper_doi(paper)
     if doi:
         fields.append(("doi", verbatim(doi), False))
@@ -149,6 +146,16 @@ def bibtex_fields(paper: Paper) -> list[EntryField]:
     return fields
 
 
+def _eprint_fields(paper: Paper, type_field: str, type_value: str, class_field: str) -> list[EntryField]:
+    """The arXiv eprint, its type and its primary category, under one style's field names."""
+    if not paper.arxiv_id:
+        return []
+    fields: list[EntryField] = [("eprint", verbatim(paper.arxiv_id), False), (type_field, type_value, False)]
+    if paper.primary_category:
+        fields.append((class_field, verbatim(paper.primary_category), False))
+    return fields
+
+
 def biblatex_fields(paper: Paper) -> list[EntryField]:
     """The fields of the ``biblatex`` style's ``@online`` entry, in output order."""
     fields: list[EntryField] = [("title", protect_title(paper.title, ascii=False), False)]
@@ -158,11 +165,7 @@ def biblatex_fields(paper: Paper) -> list[EntryField]:
     # biblatex's data model requires a date on every entry type; "XXXX" is ISO 8601-2 (EDTF) for
     # "year unknown": biber validates it and prints no date, where leaving it out fails validation.
     fields.append(("date", verbatim(paper.published) if paper.published else UNKNOWN_DATE, False))
-    if paper.arxiv_id:
-        fields.append(("eprint", verbatim(paper.arxiv_id), False))
-        fields.append(("eprinttype", "arxiv", False))
-        if paper.primary_category:
-            fields.append(("eprintclass", verbatim(paper.primary_category), False))
+    fields += _eprint_fields(paper, "eprinttype", "arxiv", "eprintclass")
     doi = paper_doi(paper)
     if doi:
         fields.append(("doi", verbatim(doi), False))

@@ -28,18 +28,18 @@ unpacked on first use, so a title query never pays for the identifier index and 
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import accumulate, chain, repeat
 from operator import add
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..atomic import write_cache_file
 from ..text import normalise_arxiv_id, normalise_doi
 
 #: Bump when the table layout or the folding changes: old cache files are then rebuilt.
@@ -150,6 +150,26 @@ def ascii_bulk(text: str) -> str:
     return normal.encode("ascii", "ignore").decode("ascii")
 
 
+def line_numbers(text: str, needle: str) -> Iterator[int]:
+    """The 0-based line of each occurrence of ``needle`` in ``text`` (the newlines before it), found with
+    ``str.find`` and ``str.count``: C loops, a Python step only for each occurrence."""
+    position = text.find(needle)
+    line = last = 0
+    while position >= 0:
+        line += text.count("\n", last, position)
+        last = position
+        yield line
+        position = text.find(needle, position + 1)
+
+
+def each_line_matches(pattern: re.Pattern[str], values: list[str], joined: str | None = None) -> bool:
+    """True when every value, none holding a newline, fully matches ``pattern`` (which matches the values
+    joined by newlines: one regex pass for a whole column). ``joined``: that join, when made already."""
+    if joined is None:
+        joined = "\n".join(values)
+    return joined.count("\n") == len(values) - 1 and pattern.fullmatch(joined) is not None
+
+
 def _clean_doi(doi: str) -> str:
     doi = doi.strip()
     if doi.startswith("10.") and " " not in doi and "\n" not in doi:
@@ -167,26 +187,23 @@ def clean_arxiv_id(value: str) -> str:
 
 #: Bare new-style arXiv ids, or nothing, one a line; four-digit years one a line.
 _CLEAN_ARXIV_IDS = re.compile(r"(?:\d{4}\.\d{4,5})?(?:\n(?:\d{4}\.\d{4,5})?)*")
-_YEARS = re.compile(r"\d{4}(?:\n\d{4})*")
+YEARS = re.compile(r"\d{4}(?:\n\d{4})*")
 #: Lower-case DOIs that :func:`_clean_doi` leaves as they are (or nothing), one a line.
 _CLEAN_DOIS = re.compile(r"(?:10\.\S*[^\s.,;])?(?:\n(?:10\.\S*[^\s.,;])?)*")
 
 
 def clean_arxiv_ids(values: list[str]) -> list[str]:
     """:func:`clean_arxiv_id` of each value ("" stays ""), checked in one regex pass when all are bare."""
-    joined = "\n".join(values)
-    if joined.count("\n") == len(values) - 1 and _CLEAN_ARXIV_IDS.fullmatch(joined):
+    if each_line_matches(_CLEAN_ARXIV_IDS, values):
         return list(values)
     return [clean_arxiv_id(value) if value else "" for value in values]
 
 
 def _clean_dois(dois: list[str]) -> list[str]:
     """:func:`_clean_doi` of each DOI ("" stays ""): checked in one regex pass when all are clean."""
-    joined = "\n".join(dois)
-    if joined.count("\n") == len(dois) - 1:
-        lowered = joined.lower()
-        if _CLEAN_DOIS.fullmatch(lowered):  # the common case: nothing to strip or normalise
-            return lowered.split("\n") if dois else []
+    lowered = "\n".join(dois).lower()
+    if each_line_matches(_CLEAN_DOIS, dois, lowered):  # the common case: nothing to strip or normalise
+        return lowered.split("\n") if dois else []
     return [_clean_doi(doi) if doi else "" for doi in dois]
 
 
@@ -364,16 +381,7 @@ class Table:
     @staticmethod
     def _column_rows(column: str, value: str) -> list[int]:
         """The rows whose line in ``column`` is exactly ``value``."""
-        rows: list[int] = []
-        needle = "\n" + value + "\n"
-        position = column.find(needle)
-        row = last = 0
-        while position >= 0:
-            row += column.count("\n", last, position)
-            last = position
-            rows.append(row)
-            position = column.find(needle, position + 1)
-        return rows
+        return list(line_numbers(column, "\n" + value + "\n"))
 
     def id_rows(self, arxiv_id: str = "", doi: str = "") -> list[int]:
         """The rows with this arXiv id (or its arXiv DOI) or this DOI (lower-case)."""
@@ -461,8 +469,7 @@ class Table:
         values["text"] = text
         line_lengths = map(add, map(len, text.split("\n")[:-1]), repeat(1))
         values["row_starts"] = array("I", accumulate(line_lengths, initial=0))
-        joined_years = "\n".join(years)
-        if joined_years.count("\n") == len(years) - 1 and _YEARS.fullmatch(joined_years):
+        if each_line_matches(YEARS, years):
             values["years"] = array("H", map(int, years))
         else:
             values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
@@ -531,7 +538,7 @@ class Table:
     def store(self) -> None:
         """Write the table back to its cache file (after :meth:`enrich`); no-op for uncached tables."""
         if self.cache is not None and self.stamp is not None:
-            _store(self.cache, self.dumps(self.stamp))
+            write_cache_file(self.cache, self.dumps(self.stamp))
 
 
 def file_stamp(path: Path) -> tuple:
@@ -577,7 +584,7 @@ def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table
             table.enrich()
         # Stored under the stamp taken before reading: if the file changed meanwhile, the next run
         # sees a mismatch and reads it again rather than trusting a torn read.
-        _store(cache, table.dumps(stamp))
+        write_cache_file(cache, table.dumps(stamp))
     table.name = name
     table.cache, table.stamp = cache, stamp
     return table
@@ -600,16 +607,3 @@ def _load(cache: Path, stamp: tuple) -> Table | None:
         return Table.loads(cache.read_bytes(), stamp)
     except OSError:
         return None
-
-
-def _store(cache: Path, data: bytes) -> None:
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, cache)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass

@@ -45,8 +45,8 @@ from .index import Table
 PARALLEL_MIN_BYTES = 4_000_000
 #: At most this many parts (processes), however many cores there are.
 MAX_PARTS = 4
-#: The first part (read by this process) is this many equal shares: a forked child starts at once but
-#: hands its part back through a pipe, which takes its time (measured: bench/bench_lookup.py).
+#: The first part (read by this process) is this many equal shares: a forked child also marshals its
+#: part and writes it out, and runs a little slower (measured: both then end together).
 FIRST_SHARE = 1.08
 
 _STRING_BLOCK = re.compile(rb"@[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")

@@ -23,7 +23,17 @@ from typing import Any
 
 from ..errors import BibbridgeError, InputError
 from ..text import normalise_arxiv_id
-from .index import NAME_SEP, Record, Table, cached_table, clean_arxiv_ids, load_cached
+from .index import (
+    NAME_SEP,
+    YEARS,
+    Record,
+    Table,
+    cached_table,
+    clean_arxiv_ids,
+    each_line_matches,
+    line_numbers,
+    load_cached,
+)
 from .match import Query
 
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
@@ -33,7 +43,6 @@ DEFAULT_ZOTERO_URL = "https://api.zotero.org"
 #: Attempts per Zotero request in a lookup (sync retries far longer).
 ZOTERO_ATTEMPTS = 2
 
-_FOUR_DIGITS = re.compile(r"[0-9]{4}(?:\n[0-9]{4})*")
 _YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _ARXIV_IN = re.compile(
     r"arxiv(?:\.org/(?:abs|pdf)/|[:\s./]*)(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
@@ -116,15 +125,7 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
     if len(joined) != sum(map(len, column)) + len(column) - 1 or joined.count("\n") != len(column) - 1:
         # lower() changed a length (e.g. "İ") or a value holds a newline: one value at a time.
         return {row for row, value in enumerate(column) if needle in value.lower()}
-    rows: set[int] = set()
-    position = joined.find(needle)
-    row = last = 0
-    while position >= 0:
-        row += joined.count("\n", last, position)
-        last = position
-        rows.add(row)
-        position = joined.find(needle, position + 1)
-    return rows
+    return set(line_numbers(joined, needle))
 
 
 def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
@@ -134,10 +135,9 @@ def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], 
 
     count = len(keys)
     years = fields["year"]
-    if years.count("") != 0:
+    if "" in years:
         years = [year or date for year, date in zip(years, fields["date"], strict=True)]
-    joined_years = "\n".join(years)
-    if joined_years.count("\n") != len(years) - 1 or not _FOUR_DIGITS.fullmatch(joined_years):
+    if not each_line_matches(YEARS, years):
         years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
     # arXiv ids: the eprint (when its type is arXiv or not given), else one in the URL or journal.
     eprints = fields["eprint"]
