@@ -156,43 +156,73 @@ def words_of(table: Table) -> list[str]:
     return sorted(set(table.text.split()))
 
 
+def plain(table: Table) -> Table:
+    """The same table as a fresh plain one (no scans or vocabulary remembered)."""
+    return Table.loads(table.dumps(("stamp",)), None)  # type: ignore[return-value]
+
+
+def misspelt(word: str) -> str:
+    return word[0] + word[2] + word[1] + word[3:]  # two letters swapped
+
+
 @pytest.mark.parametrize("parts", [2, 4])
-def test_a_word_no_part_has_makes_the_parts_list_their_words(library: Library, parts: int) -> None:
+def test_a_word_no_part_has_gets_the_parts_best_typo_candidates(library: Library, parts: int) -> None:
     serial = serial_table(library.bib)
-    parallel = parallel_bib_table(library.bib, str(library.bib), parts=parts, min_bytes=0, words=("zzzqx",))
+    typo = misspelt("learning")
+    assert typo not in words_of(serial)
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=parts, min_bytes=0, words=(typo,))
     assert parallel is not None
-    assert parallel._scan_vocabulary is not None  # listed by the parts, not computed from the joined text
-    assert parallel.vocabulary == words_of(serial)
-    assert len(parallel.vocabulary) > 1000
-    assert same_tables(parallel, serial)  # the vocabulary is no part of the stored table
+    assert parallel._scan_vocabulary is None  # no part listed its words for the joined table
+    choices = parallel.typo_choices(typo)
+    assert "learning" in choices and choices == sorted(choices) and len(choices) <= 6 * parts
+    assert set(choices) <= set(words_of(serial))
+    assert parallel._scan_vocabulary is None
+    # The parts also found the candidates' rows: complete, as on the joined table.
+    assert parallel._scans["learning"] == plain(parallel)._scan("learning")
+    assert same_tables(parallel, serial)  # the candidates are no part of the stored table
+
+
+def test_typo_expansions_from_the_parts_are_those_of_the_whole_vocabulary(library: Library) -> None:
+    """What a misspelt word stands for is the same whether the parts found the candidates or the whole
+    vocabulary was searched: for words of the table, misspelt, including ones only some parts have."""
+    from bibbridge.keylookup.match import _expansions
+
+    serial = serial_table(library.bib)
+    vocabulary = words_of(serial)
+    words = ["odegaard", *[word for word in vocabulary if len(word) >= 5 and word.isalpha()][::19][:40]]
+    typos = tuple(dict.fromkeys(t for t in map(misspelt, words) if t not in vocabulary))
+    assert len(typos) >= 30 and "oedgaard" in typos  # odegaard: only in the last part
+    parallel = parallel_bib_table(library.bib, str(library.bib), parts=3, min_bytes=0, words=typos)
+    assert parallel is not None
+    whole = plain(serial)
+    for typo in typos:
+        assert parallel.typo_choices(typo) != whole.vocabulary
+        assert _expansions(parallel, typo) == _expansions(whole, typo), typo
+    assert parallel._scan_vocabulary is None  # never needed
 
 
 def test_a_word_only_some_parts_have_is_no_typo(library: Library) -> None:
     # Family names given to the digest papers only (appended at the end of the file): not in the first
-    # part. Such a word starts a word of the table, so it is no typo and no vocabulary is needed; with a
-    # word no part has as well, every part lists its words.
+    # part. Such a word is a word of the table, so it is no typo: no part's candidates stand for it.
     raw = library.bib.read_bytes()
     first_part = raw[: split_points(raw, 2)[1]].decode("utf-8")
     first_text = bib_table("first", scan_bib(first_part, BIB_FIELDS)).text
     serial = serial_table(library.bib)
-    assert " odegaard " in serial.text and " odeg" not in first_text
-    parallel = parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=0, words=("odeg", "xy"))
-    assert parallel is not None and parallel._scan_vocabulary is None
-    assert parallel.vocabulary == words_of(serial)
-    assert same_tables(parallel, serial)
-    words = ("odeg", "zzzqx")
+    assert " odegaard " in serial.text and " odegaard " not in first_text
+    words = ("odegaard", "xy")
     parallel = parallel_bib_table(library.bib, str(library.bib), parts=2, min_bytes=0, words=words)
-    assert parallel is not None and parallel._scan_vocabulary == words_of(serial)
+    assert parallel is not None and parallel._typo_choices == {}
+    assert parallel.typo_choices("odegaard") == words_of(serial)  # the vocabulary, listed on first use
     assert same_tables(parallel, serial)
 
 
 def test_words_every_part_has_leave_the_vocabulary_to_later(library: Library) -> None:
     serial = serial_table(library.bib)
-    # "learning" starts a word of every part; words shorter than four letters are not looked up as typos.
+    # "learning" is a word of every part; words shorter than four letters are not looked up as typos.
     words = ("learn", "learning", "zq", "of")
     parallel = parallel_bib_table(library.bib, str(library.bib), parts=3, min_bytes=0, words=words)
     assert parallel is not None
-    assert parallel._scan_vocabulary is None
+    assert parallel._scan_vocabulary is None and parallel._typo_choices == {}
     assert parallel.vocabulary == words_of(serial)  # computed on first use
     assert parallel._scan_vocabulary == words_of(serial)
     assert same_tables(parallel, serial)
@@ -207,7 +237,7 @@ def test_a_typo_query_answers_the_same_with_the_parallel_path(
     typo = title_words[longest][:-2] + "zq" + title_words[longest][-1]  # two letters replaced
     query = " ".join(title_words[:longest] + [typo] + title_words[longest + 1 :])
     # Tables stay plain (no word index at once), as for a large file: the typo is looked up among the
-    # table's words, which the parts listed.
+    # best candidates of the parts (in the serial case, among all the table's words).
     monkeypatch.setattr(index_module, "INDEX_AT_ONCE_ROWS", 0)
     monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
     serial = Lookup([BibFile(library.bib)]).search(query)
@@ -223,6 +253,6 @@ def test_a_typo_query_answers_the_same_with_the_parallel_path(
     monkeypatch.setattr(parallel_module, "parallel_bib_table", recording)
     parallel = Lookup([BibFile(library.bib)]).search(query)
     assert len(built) == 1 and built[0] is not None and not built[0].indexed
-    assert built[0]._scan_vocabulary == words_of(serial_table(library.bib))
+    assert typo.lower() in built[0]._typo_choices and built[0]._scan_vocabulary is None
     assert [m.to_dict() for m in parallel] == [m.to_dict() for m in serial]
     assert serial and serial[0].key == paper.key

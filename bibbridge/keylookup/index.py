@@ -242,6 +242,9 @@ class Table:
         self._packed: dict[str, bytes] = {}
         self._scans: dict[str, dict[str, list[int]]] = {}  # prefix → word → rows (plain tables)
         self._scan_vocabulary: list[str] | None = None
+        # word → the table's words that a misspelt ``word`` may stand for, when the parts that read
+        # the file found them (see typo_choices).
+        self._typo_choices: dict[str, list[str]] = {}
         #: Where the table is cached and for which version of its file (set by :func:`cached_table`).
         self.cache: Path | None = None
         self.stamp: tuple | None = None
@@ -272,6 +275,14 @@ class Table:
         if self._scan_vocabulary is None:
             self._scan_vocabulary = sorted(set(self.text.split()))
         return self._scan_vocabulary
+
+    def typo_choices(self, word: str) -> list[str]:
+        """Sorted words among which are all the best that ``word`` may be a typo of (see
+        :func:`.match.typo_candidates`): the vocabulary, or on a plain table read in parts, the best
+        of each part (:mod:`.parallel`), so the whole vocabulary need not be listed."""
+        if not self.indexed and word in self._typo_choices:
+            return self._typo_choices[word]
+        return self.vocabulary
 
     @property
     def years(self) -> array:
@@ -505,6 +516,7 @@ class Table:
         self._values["posting_offsets"] = array("I", accumulate(map(len, postings), initial=0))
         self._scans.clear()
         self._scan_vocabulary = None
+        self._typo_choices.clear()
 
     # -- (de)serialising ---------------------------------------------------------------------
     def dumps(self, stamp: tuple) -> bytes:

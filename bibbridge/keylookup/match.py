@@ -37,7 +37,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..text import normalise_arxiv_id, normalise_doi
@@ -177,18 +177,38 @@ def _expansions(table: Table, word: str) -> dict[str, float]:
         for longer in table.words_starting(word, 30):
             found.setdefault(longer, 0.95 if len(longer) - len(word) <= 2 else 0.85)
     if len(word) >= 4 and (table.indexed or word not in found):
-        vocabulary = table.vocabulary
-        if vocabulary:
+        choices = table.typo_choices(word)
+        if choices:
             from rapidfuzz import fuzz, process
 
-            cutoff = 80 if len(word) >= 7 else 75
             for candidate, ratio, _ in process.extract(
-                word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
+                word, choices, scorer=fuzz.ratio, score_cutoff=typo_cutoff(word), limit=TYPO_LIMIT
             ):
                 similarity = ratio / 100 * 0.95
                 if similarity > found.get(candidate, 0.0):
                     found[candidate] = similarity
     return found
+
+
+#: At most this many words are taken as what a misspelt query word stands for.
+TYPO_LIMIT = 6
+
+
+def typo_cutoff(word: str) -> int:
+    """The least rapidfuzz ratio of a word that misspelt ``word`` may stand for."""
+    return 80 if len(word) >= 7 else 75
+
+
+def typo_candidates(word: str, words: Sequence[str]) -> list[str]:
+    """The best :data:`TYPO_LIMIT` of ``words`` that ``word`` may be a typo of: by ratio, then in sorted
+    order, as :func:`_expansions` picks them from a sorted vocabulary. So the best of a whole table are
+    among the best of its parts (see :mod:`.parallel`)."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extract(word, words, scorer=fuzz.ratio, score_cutoff=typo_cutoff(word), limit=None)
+    return [candidate for _, candidate in sorted((-ratio, candidate) for candidate, ratio, _ in found)][
+        :TYPO_LIMIT
+    ]
 
 
 def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int]]:

@@ -6,9 +6,9 @@ line starting with ``@``) into one part a core; forked children (POSIX ``fork``:
 read by the parent, nothing is pickled on the way in) each scan a part and build that part's table,
 the parent doing the first (slightly larger) part itself; each part comes back as a few marshalled
 strings and arrays and the parts are joined in file order, line numbers counted from each part's
-first line. Each part also looks up the query's words in its own rows (and, for a word that starts
-no word there, lists its words for typo matching), so the query's first lookups are spread over the
-cores too.
+first line. Each part also looks up the query's words in its own rows, and for a word that is no
+word there (a typo, perhaps), finds the best words of its own it may stand for and their rows, so
+the query's first lookups are spread over the cores too.
 
 The result is exactly the serial path's, or :func:`parallel_bib_table` returns None and the caller reads
 the file serially. That is the case when something could make a part read differently from the whole:
@@ -97,9 +97,11 @@ def parallel_bib_table(
     :data:`PARALLEL_MIN_BYTES`). Raises OSError when the file cannot be read.
 
     ``words``: the folded words of the query the table is built for. Each part finds the rows of the
-    words starting with each of them (the table's word scans, see :meth:`.index.Table._scan`); when one
-    of four letters or more starts no word of a part, that part also lists its words, since the query
-    will look the word up among all the table's words as a typo (see :func:`.match._expansions`).
+    words starting with each of them (the table's word scans, see :meth:`.index.Table._scan`). For one
+    of four letters or more that is no word of a part, that part lists its words and keeps the best
+    few that the word may be a typo of (:func:`.match.typo_candidates`) with their rows: the whole
+    table's best are among the parts' best, so the query's typo matching needs no vocabulary of the
+    whole table (:meth:`.index.Table.typo_choices`).
     Spread over the parts, this costs the query far less than on the joined table."""
     if parts is None:
         parts = min(cores(), MAX_PARTS)
@@ -186,16 +188,26 @@ def _part(raw: bytes, start: int, end: int, name: str, words: tuple[str, ...]) -
         lines = [line + shift for line in lines]
     table = bib_columns_table(name, columns.keys, columns.fields, lines)
     values = table._values
-    search_text = values["text"]
     # The rows of the words starting with each query word (what matching looks up first).
     scans = {word: table._scan(word) for word in words}
-    typo = any(not scans[word] for word in words if len(word) >= 4)
+    # A query word that is no word here may be a typo (see match._expansions): the best words here it
+    # may stand for, and their rows.
+    typos: dict[str, list[str]] = {}
+    misspelt = [word for word in words if len(word) >= 4 and word not in scans[word]]
+    if misspelt:
+        from .match import typo_candidates
+
+        vocabulary = list(set(values["text"].split()))
+        for word in misspelt:
+            typos[word] = typo_candidates(word, vocabulary)
+            for candidate in typos[word]:
+                scans.setdefault(candidate, table._scan(candidate))
     return {
         "count": len(lines),
         "malformed": bool(columns.problems),
         "macros": columns.strings,
         "macros_before": macros,
-        "words": list(set(search_text.split())) if typo else None,
+        "typos": typos,
         "scans": scans,
         **{section: _plain(values[section]) for section in Table.SECTIONS},
     }
@@ -304,16 +316,19 @@ def _join(name: str, results: list[dict]) -> Table:
             joined.extend(map(add, part[1:], repeat(base)))
             base += part[-1]
         values[section] = joined
-    # The query words' rows, each part's shifted by the rows before it.
+    # The rows of the words every part scanned, each part's shifted by the rows before it (a typo
+    # candidate only some parts scanned is scanned again on the joined table when it is needed).
+    scanned = set.intersection(*(set(result["scans"]) for result in results))
     base = 0
     for result in results:
-        for word, part_scan in result["scans"].items():
+        for word in scanned:
             joined_scan = table._scans.setdefault(word, {})
-            for found_word, rows in part_scan.items():
+            for found_word, rows in result["scans"][word].items():
                 shifted = [row + base for row in rows] if base else rows
                 joined_scan.setdefault(found_word, []).extend(shifted)
         base += result["count"]
-    found = [result["words"] for result in results]
-    if None not in found:
-        table._scan_vocabulary = sorted(set().union(*found))
+    # The best words a misspelt query word may stand for, when it is no word of any part: the whole
+    # table's best are among the parts' best (see match.typo_candidates).
+    for word in set.intersection(*(set(result["typos"]) for result in results)):
+        table._typo_choices[word] = sorted(set().union(*(result["typos"][word] for result in results)))
     return table
