@@ -318,7 +318,7 @@ def _join(name: str, results: list[dict]) -> Table:
         values[section] = joined
     # The rows of the words every part scanned, each part's shifted by the rows before it (a typo
     # candidate only some parts scanned is scanned again on the joined table when it is needed).
-    scanned = set.intersection(*(set(result["scans"]) for result in results))
+    scanned = sorted(set.intersection(*(set(result["scans"]) for result in results)))
     base = 0
     for result in results:
         for word in scanned:
