@@ -66,10 +66,7 @@ def load_config() -> dict[str, Any]:
     path = config_path()
     if not path.exists():
         return {}
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    import tomllib
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

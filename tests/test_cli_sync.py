@@ -625,3 +625,17 @@ def test_python_twin_returns_the_report_and_library_records_list_the_items(serve
     assert {r["citation_key"] for r in records} == {s.citation_key for s in report.created}
     offline = library_records(f"user:{server.user_id}", api_url=server.url, refresh=False)
     assert offline == records
+
+
+def test_every_command_names_the_server_alike_so_the_local_index_is_kept(server):
+    """`sync` and `key --zotero` share one local index per library and server URL: a trailing '/' on
+    the URL (as a user may write it in $ZOTERO_API_URL) must not make the other command start over."""
+    papers = papers_of(D0)
+    bibbridge.sync(
+        papers, library=f"user:{server.user_id}", collection="Inbox", api_key=server.api_key,
+        api_url=server.url + "/",
+    )
+    offline = library_records(f"user:{server.user_id}", api_url=server.url, refresh=False)
+    assert len(offline) == 30  # the index sync left, not a new empty one
+    offline_slash = library_records(f"user:{server.user_id}", api_url=server.url + "/", refresh=False)
+    assert offline_slash == offline

@@ -69,16 +69,12 @@ def test_the_parallel_table_gives_the_serial_answers(library: Library) -> None:
         assert answers(parallel, query) == expected, query
 
 
-def test_lookup_answers_the_same_with_the_parallel_path(
-    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    paper = library.papers[len(library.papers) // 2]
-    queries = [paper.title, f"{paper.first_family} {paper.year}", paper.arxiv_id, paper.key]
-    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
-    serial = [Lookup([BibFile(library.bib)]).search(q) for q in queries]
-    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "parallel"))
+def record_parallel_builds(monkeypatch: pytest.MonkeyPatch, home: Path) -> list[Table | None]:
+    """From here on, lookups keep their cache in ``home`` and take the parallel path for every file;
+    the tables it builds are appended to the returned list."""
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(home))
     monkeypatch.setattr(parallel_module, "PARALLEL_MIN_BYTES", 0)
-    built = []
+    built: list[Table | None] = []
     real = parallel_module.parallel_bib_table
 
     def recording(*args: object, **kwargs: object) -> Table | None:
@@ -86,6 +82,17 @@ def test_lookup_answers_the_same_with_the_parallel_path(
         return built[-1]
 
     monkeypatch.setattr(parallel_module, "parallel_bib_table", recording)
+    return built
+
+
+def test_lookup_answers_the_same_with_the_parallel_path(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paper = library.papers[len(library.papers) // 2]
+    queries = [paper.title, f"{paper.first_family} {paper.year}", paper.arxiv_id, paper.key]
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
+    serial = [Lookup([BibFile(library.bib)]).search(q) for q in queries]
+    built = record_parallel_builds(monkeypatch, tmp_path / "parallel")
     parallel = [Lookup([BibFile(library.bib)]).search(q) for q in queries]
     assert len(built) == 1 and built[0] is not None  # read once, in parallel, then from the cache
     assert [[m.to_dict() for m in ms] for ms in parallel] == [
@@ -241,16 +248,7 @@ def test_a_typo_query_answers_the_same_with_the_parallel_path(
     monkeypatch.setattr(index_module, "INDEX_AT_ONCE_ROWS", 0)
     monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "serial"))
     serial = Lookup([BibFile(library.bib)]).search(query)
-    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "parallel"))
-    monkeypatch.setattr(parallel_module, "PARALLEL_MIN_BYTES", 0)
-    built = []
-    real = parallel_module.parallel_bib_table
-
-    def recording(*args: object, **kwargs: object) -> Table | None:
-        built.append(real(*args, **kwargs))  # type: ignore[arg-type]
-        return built[-1]
-
-    monkeypatch.setattr(parallel_module, "parallel_bib_table", recording)
+    built = record_parallel_builds(monkeypatch, tmp_path / "parallel")
     parallel = Lookup([BibFile(library.bib)]).search(query)
     assert len(built) == 1 and built[0] is not None and not built[0].indexed
     assert typo.lower() in built[0]._typo_choices and built[0]._scan_vocabulary is None

@@ -39,7 +39,6 @@ from .match import Query
 ENV_BBT_URL = "BIBBRIDGE_BBT_URL"
 DEFAULT_BBT_URL = "http://localhost:23119/better-bibtex/json-rpc"
 BBT_TIMEOUT = 5.0
-DEFAULT_ZOTERO_URL = "https://api.zotero.org"
 #: Attempts per Zotero request in a lookup (sync retries far longer).
 ZOTERO_ATTEMPTS = 2
 
@@ -349,13 +348,12 @@ class ZoteroLibrary(Source):
         self.stale_warning: str | None = None
 
     def table(self, query: Query | None = None) -> Table:
-        from ..zotero.client import ENV_API_URL, ZoteroClient, configured, parse_library, resolve_api_key
+        from ..zotero.client import ZoteroClient, resolve_api_key, zotero_settings
         from ..zotero.index import LibraryIndex
 
         # A missing or malformed library, or no API key, is a usage error (exit 2), not a warning.
-        library = parse_library(self.library)
+        library, url = zotero_settings(self.library, self.api_url)
         api_key = resolve_api_key(self.api_key)
-        url = self.api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_ZOTERO_URL
         with LibraryIndex(library, api_url=url) as index:
             try:
                 # What library_records(refresh=True) does, with few retries: someone waiting for a key

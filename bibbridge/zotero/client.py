@@ -114,6 +114,22 @@ def configured(name: str) -> str | None:
     return str(value) if value else None
 
 
+def zotero_settings(library: str | Library | None, api_url: str | None) -> tuple[Library, str]:
+    """The library and server base URL to use, each from the argument, else the environment
+    (``$ZOTERO_LIBRARY``, ``$ZOTERO_API_URL``), else the config file; the URL defaults to
+    https://api.zotero.org and loses a trailing ``/`` (so every command names one server alike: the
+    local index of a library is kept per URL)."""
+    lib = (
+        library
+        if isinstance(library, Library)
+        else parse_library(library or os.environ.get(ENV_LIBRARY) or configured("library"))
+    )
+    url = (api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_API_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"bad Zotero API URL {url!r}: expected http(s)://host[:port]")
+    return lib, url
+
+
 def save_credentials(
     api_key: str, library: str | None = None, api_url: str | None = None, collection: str | None = None
 ) -> str:

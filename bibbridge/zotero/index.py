@@ -474,7 +474,7 @@ class LibraryIndex:
 
 
 def library_records(
-    library: str,
+    library: str | None = None,
     api_url: str | None = None,
     api_key: str | None = None,
     refresh: bool = True,
@@ -486,13 +486,10 @@ def library_records(
     ``item_key`` and ``trashed``. With ``refresh`` (default) the local index is brought up to date first
     (one request when nothing changed; needs the API key); without it the index is read as it is.
     """
-    import os
+    from .client import ZoteroClient, resolve_api_key, zotero_settings
 
-    from .client import ENV_API_URL, ZoteroClient, configured, parse_library, resolve_api_key
-
-    lib = parse_library(library)
-    url = api_url or os.environ.get(ENV_API_URL) or configured("api_url")
-    with LibraryIndex(lib, api_url=url or "https://api.zotero.org") as index:
+    lib, url = zotero_settings(library, api_url)
+    with LibraryIndex(lib, api_url=url) as index:
         if refresh:
             with ZoteroClient(lib, resolve_api_key(api_key), api_url=url) as client:
                 index.refresh(client)

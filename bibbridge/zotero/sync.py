@@ -20,7 +20,6 @@ The steps of :func:`sync`:
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,9 +28,6 @@ from typing import Any, NamedTuple
 from ..errors import UsageError
 from ..model import Paper, dedupe
 from .client import (
-    DEFAULT_API_URL,
-    ENV_API_URL,
-    ENV_LIBRARY,
     MAX_BATCH,
     Library,
     PreconditionFailed,
@@ -39,8 +35,8 @@ from .client import (
     ZoteroClient,
     ZoteroError,
     configured,
-    parse_library,
     resolve_api_key,
+    zotero_settings,
 )
 from .index import IndexedCollection, IndexedItem, LibraryIndex
 from .mapper import paper_identities, paper_to_item
@@ -511,18 +507,6 @@ class _GiveUp(Exception):
     """The server keeps failing: stop writing, report what is left as failed."""
 
 
-def _settings(library: str | Library | None, api_url: str | None) -> tuple[Library, str]:
-    lib = (
-        library
-        if isinstance(library, Library)
-        else parse_library(library or os.environ.get(ENV_LIBRARY) or configured("library"))
-    )
-    url = (api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_API_URL).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"bad Zotero API URL {url!r}: expected http(s)://host[:port]")
-    return lib, url
-
-
 def sync(
     papers: Iterable[Paper],
     library: str | Library | None = None,
@@ -554,7 +538,7 @@ def sync(
         :class:`bibbridge.zotero.client.ZoteroError` (server unreachable or failing).
     """
     papers = dedupe(list(papers))
-    lib, url = _settings(library, api_url)
+    lib, url = zotero_settings(library, api_url)
     path = collection_path(collection or configured("collection"))
     key = resolve_api_key(api_key)
     report = SyncReport(library=str(lib), collection="/".join(path), dry_run=dry_run)
