@@ -247,6 +247,23 @@ def test_papers_already_in_the_file_are_skipped_by_arxiv_id_doi_or_title(tmp_pat
     assert report.written and target.read_bytes().startswith(EXISTING.encode())
 
 
+def test_titles_that_fold_symbols_into_words_are_matched_as_they_fold(tmp_path: Path) -> None:
+    """™, © and № fold to letters (tm, c, no): a title starting with one is the same title folded."""
+    target = tmp_path / "refs.bib"
+    target.write_text(
+        "@misc{tm2024,\n  title = {™ Trademarks in Language Models}\n}\n\n"
+        "@misc{no2023,\n  title = {№ 5: {S}ymbols {F}irst}\n}\n",
+        encoding="utf-8",
+    )
+    papers = [Paper(title="™ Trademarks in Language Models"), Paper(title="No 5 - Symbols first")]
+    report = merge_bib(papers, target, dry_run=True)
+    assert [(key, reason) for key, _, reason in report.skipped] == [
+        ("tm2024", "already in file: title (line 1)"),
+        ("no2023", "already in file: title (line 5)"),
+    ]
+    assert report.added == []
+
+
 def test_a_key_found_in_the_file_wins_over_the_formula_from_then_on(tmp_path: Path) -> None:
     target = tmp_path / "refs.bib"
     target.write_text(EXISTING, encoding="utf-8")

@@ -33,7 +33,6 @@ _ARXIV_IN_TEXT = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})",
     re.IGNORECASE,
 )
-_NON_WORD = re.compile(r"[\W_]+")
 _ARXIV_FIELDS = ("eprint", "url", "doi", "journal", "number", "howpublished")
 
 
@@ -86,7 +85,6 @@ def entry_arxiv_id(fields: dict[str, str]) -> str | None:
 
 
 _FIRST_WORD = re.compile(r"[\W_]*([A-Za-z0-9]+)")
-_FIRST_UNICODE_WORD = re.compile(r"[\W_]*([^\W_]+)")
 
 #: (key, line, fields) of one entry already in the target file.
 Record = tuple[str, "int | None", dict[str, str]]
@@ -107,22 +105,21 @@ class ExistingEntries:
         want_arxiv = {p.arxiv_id for p in papers if p.arxiv_id}
         want_doi = {d for p in papers if (d := p.doi_key)}
         first_words = {t.split(" ", 1)[0] for p in papers if (t := p.title_key)}
-        first_word, non_word, by_title = _FIRST_WORD.match, _NON_WORD.sub, self.by_title
+        first_word, by_title = _FIRST_WORD.match, self.by_title
         for key, line, fields in records:
             title = fields.get("title")
             if not title:
                 continue
             if not title.isascii() or "\\" in title:
                 title = latex_to_unicode(title)
-                if not title.isascii():
-                    m = _FIRST_UNICODE_WORD.match(title)
-                    if m is not None and fold(m.group(1)).split(" ", 1)[0] in first_words:
-                        by_title.setdefault(fold(title), []).append(_Known(key, line, fields))
+                if not title.isascii():  # folding may make words of symbols (™ → tm): fold first
+                    folded = fold(title)
+                    if folded.split(" ", 1)[0] in first_words:
+                        by_title.setdefault(folded, []).append(_Known(key, line, fields))
                     continue
             m = first_word(title)
             if m is not None and m.group(1).lower() in first_words:
-                folded = non_word(" ", title.lower()).strip()  # = fold() for plain ASCII, faster
-                by_title.setdefault(folded, []).append(_Known(key, line, fields))
+                by_title.setdefault(fold(title), []).append(_Known(key, line, fields))
         if not (want_doi or want_arxiv):
             return
         for key, line, fields in records:
@@ -269,8 +266,7 @@ def merge_bib(
         found.append((paper, known.key))
 
     with open_registry(dry_run=dry_run) as registry:
-        for paper, key in found:
-            registry.record(paper, key)
+        registry.record_many(found)  # one transaction for them all
         keys = registry.assign(new, formula=formula, taken=existing.keys) if new else {}
 
     for paper in new:

@@ -250,7 +250,7 @@ class KeyRegistry:
         with self._transaction():
             # Clashes: the taken keys in memory, the registry (and keys stored earlier in this call)
             # through the index on folded keys, so the cost does not grow with the registry.
-            taken_folds = {key.lower() if key.isascii() else key_fold(key) for key in taken}
+            taken_folds = set(map(key_fold, taken))
             registered = self._db.cursor()
 
             def clashes(key: str) -> bool:
