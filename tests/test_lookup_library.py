@@ -194,6 +194,8 @@ def test_the_word_index_is_added_in_the_background(library: Library, monkeypatch
     while lock.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not lock.exists()
+    assert first.search(dropped(paper.title))[0].key == paper.key
+    assert not lock.exists()  # one background process a source and Lookup, not one a search
     later = Lookup([BibFile(library.bib)])
     assert later.tables()[0].indexed
     assert [m.key for m in later.search(paper.title)][:1] == [paper.key]

@@ -338,3 +338,24 @@ def test_zotero_without_a_library_is_a_usage_error() -> None:
 
 def test_local_registry_source_object() -> None:
     assert len(LocalRegistry().table()) == 0
+
+
+def test_a_small_table_ranks_alike_whatever_source_it_comes_from(tmp_path: Path) -> None:
+    """Every source's table of fewer than INDEX_AT_ONCE_ROWS rows gets its word index at once, so a
+    query scores the same from the local registry as from a .bib holding the same papers (a word found
+    as it is is also looked up as a typo only with the index)."""
+    from bibbridge.keys import KeyRegistry
+
+    papers = [
+        Paper(title="Language model scaling", published="2021-01-01"),
+        Paper(title="Modal logic for agents", published="2022-01-01"),
+    ]
+    state = tmp_path / "state.sqlite"
+    with KeyRegistry(state) as registry:
+        keys = registry.assign(papers)
+    bib = tmp_path / "refs.bib"
+    bib.write_text(bibbridge.to_bibtex(papers), encoding="utf-8")
+    from_registry = Lookup([LocalRegistry(state)]).search("model", min_score=0)
+    from_bib = Lookup([BibFile(bib)]).search("model", min_score=0)
+    assert [(m.key, m.score) for m in from_registry] == [(m.key, m.score) for m in from_bib]
+    assert {m.key for m in from_registry} == set(keys.values())  # "modal" is "model" within a typo

@@ -360,7 +360,7 @@ class _Reader:
         only ever agrees with it or leaves the entry to it."""
         text, n = self.text, self.n
         match, close_group, count = self.entry_match, self.close_group, text.count
-        entries, keys, wanted = self.bib.entries, self.keys, self.wanted
+        wanted = self.wanted
         line, line_pos = self._line_no, self._line_pos
         if pos < line_pos:  # the careful path looked ahead (e.g. to the end of an unclosed entry)
             line, line_pos = count("\n", 0, pos) + 1, pos
@@ -382,17 +382,7 @@ class _Reader:
                 break
             line += count("\n", line_pos, pos)
             end_line = line + count("\n", pos, close)
-            entries.append(BibEntry(kind, key, fields, line, end_line, pos, close + 1))
-            if kind not in KNOWN_TYPES:
-                self.warn(pos, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
-                               "drops it)", line)
-            folded = key.lower()
-            first = keys.get(folded)
-            if first is None:
-                keys[folded] = line
-            else:
-                self.warn(pos, f"duplicate citation key '{key}' (first on line {first}); BibTeX keeps the "
-                               "first", line)
+            self.note_entry(entry_type, BibEntry(kind, key, fields, line, end_line, pos, close + 1))
             line, line_pos = end_line, close
             pos = m.end()
             if pos >= n or text[pos] != "@":
@@ -742,18 +732,21 @@ class _Reader:
         return (" " * column + raw).expandtabs()[column:]
 
     # -- entries -------------------------------------------------------------------------------------
-    def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int,
-                  kind: str | None = None, checked_key: bool = False) -> None:
+    def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int) -> None:
         line = self.line_at(start)
-        end_line = self.line_at(end - 1)
-        kind = kind or entry_type.lower()
-        self.bib.entries.append(BibEntry(kind, key, fields, line, end_line, start, end))
-        if kind not in KNOWN_TYPES:
-            self.warn(start, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
-                             "drops it)", line)
-        if not checked_key and _ODD_KEY.search(key):
+        self.note_entry(entry_type, BibEntry(entry_type.lower(), key, fields, line, self.line_at(end - 1),
+                                             start, end))
+        if _ODD_KEY.search(key):
             self.problem(start, f"suspicious citation key '{key}' in @{entry_type}: probably a missing key, "
                                 "',' or '}' (BibTeX reads this differently)", line)
+
+    def note_entry(self, entry_type: str, entry: BibEntry) -> None:
+        """Keep ``entry`` and warn of an unknown type or a key used before (as both paths do)."""
+        self.bib.entries.append(entry)
+        key, line, start = entry.key, entry.line, entry.start
+        if entry.entry_type not in KNOWN_TYPES:
+            self.warn(start, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
+                             "drops it)", line)
         folded = key.lower()
         first = self.keys.get(folded)
         if first is None:

@@ -10,7 +10,7 @@ from typing import Any, Union
 from ..errors import UsageError
 from ..model import Paper
 from .candidates import Candidate, Match
-from .index import Table
+from .index import Table, indexed_if_small
 from .match import DEFAULT_MIN_SCORE, Query, parse_query, search_table
 from .sources import BetterBibTeX, BibFile, CslFile, LocalRegistry, Source, SourceUnavailable, ZoteroLibrary
 
@@ -89,6 +89,7 @@ class Lookup:
         self.background_index = background_index
         self.warnings: list[str] = []
         self._tables: dict[int, Table | None] = {}
+        self._indexing: set[int] = set()  # sources whose table a background process was given
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -111,7 +112,7 @@ class Lookup:
                 table.store()
             return table
         try:
-            table = source.table(query)
+            table = indexed_if_small(source.table(query))
         except SourceUnavailable as exc:
             self._warn(str(exc))
             table = None
@@ -121,13 +122,6 @@ class Lookup:
         if source.static:
             self._tables[index] = table
         return table
-
-    def _answers(self, query: Query, limit: int) -> Iterable[tuple[Table, list]]:
-        """Each reachable source's table with its best rows for ``query``."""
-        for index, source in enumerate(self.sources):
-            table = self._table(index, source, query)
-            if table is not None:
-                yield table, search_table(table, query, limit=limit)
 
     def load(self) -> None:
         """Read every static source now (so errors surface before the first query)."""
@@ -141,8 +135,8 @@ class Lookup:
         if not (parsed.words or parsed.years or parsed.key or parsed.arxiv_ids or parsed.dois):
             raise UsageError("empty query: give title words, an author, a year, an arXiv id, a DOI or a key")
         by_key: dict[str, Match] = {}
-        for table, rows in self._answers(parsed, limit):
-            for row, score, matched in rows:
+        for table in self.tables(parsed):
+            for row, score, matched in search_table(table, parsed, limit=limit):
                 if score < min_score:
                     continue
                 key = table.row(row).key
@@ -162,8 +156,10 @@ class Lookup:
     def _index_in_background(self) -> None:
         from .background import start_indexing
 
-        for table in self._tables.values():
-            if table is not None and not table.indexed:
+        # Once a source: this Lookup's copy of the table never gets the index the process adds.
+        for index, table in self._tables.items():
+            if table is not None and not table.indexed and index not in self._indexing:
+                self._indexing.add(index)
                 start_indexing(table)
 
     def knows(self, key: str) -> bool:

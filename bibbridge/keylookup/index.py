@@ -280,9 +280,8 @@ class Table:
         """Sorted words among which are all the best that ``word`` may be a typo of (see
         :func:`.match.typo_candidates`): the vocabulary, or on a plain table read in parts, the best
         of each part (:mod:`.parallel`), so the whole vocabulary need not be listed."""
-        if not self.indexed and word in self._typo_choices:
-            return self._typo_choices[word]
-        return self.vocabulary
+        choices = self._typo_choices.get(word)  # cleared by enrich()
+        return self.vocabulary if choices is None else choices
 
     @property
     def years(self) -> array:
@@ -569,9 +568,18 @@ def cache_path_for(path: Path, kind: str) -> Path:
     return cache_dir() / "lookup" / f"{kind}-{stem}-{digest:08x}.marshal"
 
 
-#: Files with fewer entries get their word index at once; larger ones get a plain table first (see
+#: Tables with fewer rows get their word index at once; larger ones are plain at first (see
 #: :func:`cached_table`).
 INDEX_AT_ONCE_ROWS = 5000
+
+
+def indexed_if_small(table: Table) -> Table:
+    """``table``, given its word index now when it has fewer than :data:`INDEX_AT_ONCE_ROWS` rows: a
+    query then scores the same whichever source the table came from (only an indexed table looks a
+    word it has up as a typo too)."""
+    if len(table) < INDEX_AT_ONCE_ROWS:
+        table.enrich()
+    return table
 
 
 def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
@@ -591,26 +599,12 @@ def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table
     cache = cache_path_for(path, kind)
     table = _load(cache, stamp)
     if table is None:
-        table = build(path)
-        if len(table) < INDEX_AT_ONCE_ROWS:
-            table.enrich()
+        table = indexed_if_small(build(path))
         # Stored under the stamp taken before reading: if the file changed meanwhile, the next run
         # sees a mismatch and reads it again rather than trusting a torn read.
         write_cache_file(cache, table.dumps(stamp))
     table.name = name
     table.cache, table.stamp = cache, stamp
-    return table
-
-
-def load_cached(path: Path, kind: str, name: str) -> Table | None:
-    """The cached table of file ``path`` when it is there for the file as it is now, else None."""
-    path = path.resolve()
-    stamp = file_stamp(path)
-    cache = cache_path_for(path, kind)
-    table = _load(cache, stamp)
-    if table is not None:
-        table.name = name
-        table.cache, table.stamp = cache, stamp
     return table
 
 

@@ -67,14 +67,12 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def split_points(raw: bytes, parts: int, first_share: float | None = None) -> list[int]:
+def split_points(raw: bytes, parts: int) -> list[int]:
     """Byte offsets ``[0, …, len(raw)]`` cutting ``raw`` into at most ``parts`` pieces, each cut just
-    before an ``@`` that starts a line: the first piece ``first_share`` of the bytes (default
-    :data:`FIRST_SHARE` of an equal share), the others equal."""
-    if first_share is None:
-        first_share = min(1.0, FIRST_SHARE / parts)
+    before an ``@`` that starts a line: the first piece :data:`FIRST_SHARE` of an equal share, the
+    others equal."""
     points = [0]
-    first = len(raw) * first_share
+    first = len(raw) * min(1.0, FIRST_SHARE / parts)
     for index in range(1, parts):
         at = raw.find(b"\n@", max(points[-1], int(first + (len(raw) - first) * (index - 1) / (parts - 1))))
         if at < 0:
@@ -113,7 +111,9 @@ def parallel_bib_table(
     points = split_points(raw, parts)
     if len(points) < 3:
         return None
-    # Everything the parts need is imported and compiled before forking (a child must not import).
+    # What every part needs is imported and compiled once, before forking. (rapidfuzz, needed only
+    # for a misspelt word, is imported by each part that meets one: importing it here would cost
+    # every other query ~15 ms.)
     from ..bib import reader
     from . import detex, sources  # noqa: F401
 
@@ -163,9 +163,10 @@ def _string_blocks(raw: bytes, end: int) -> list[bytes]:
 
 def _part(raw: bytes, start: int, end: int, name: str, words: tuple[str, ...]) -> dict | None:
     """One part's table as marshal-able values (see :func:`_join`), with ``malformed`` (a problem in
-    it), ``macros`` (the macros defined up to its end), ``macros_before`` (those it started with) and
-    ``words`` (its words, or None: see :func:`parallel_bib_table`); None when the part cannot stand
-    for the whole."""
+    it), ``macros`` (the macros defined up to its end), ``macros_before`` (those it started with),
+    ``scans`` (the rows of the query's words and of their typo candidates) and ``typos`` (each
+    misspelt word's candidates: see :func:`parallel_bib_table`); None when the part cannot stand for
+    the whole."""
     from ..bib.reader import parse_bib, scan_columns
     from .sources import BIB_FIELDS, bib_columns_table
 

@@ -32,7 +32,6 @@ from .index import (
     clean_arxiv_ids,
     each_line_matches,
     line_numbers,
-    load_cached,
 )
 from .match import Query
 
@@ -179,11 +178,6 @@ class BibFile(Source):
     def table(self, query: Query | None = None) -> Table:
         words = query.words if query is not None else ()
         return cached_table(_readable_file(self.path), "bib", self.name, lambda p: self._build(p, words))
-
-    def cached(self) -> Table | None:
-        """The cached table when it is there for the file as it is now (else None: the file is new or
-        changed)."""
-        return load_cached(_readable_file(self.path), "bib", self.name)
 
     def _build(self, path: Path, words: Sequence[str] = ()) -> Table:
         """Read the file into its table (``words``: the query's, see :func:`.parallel.parallel_bib_table`)."""

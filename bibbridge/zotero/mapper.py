@@ -172,16 +172,6 @@ def item_citation_key(data: dict[str, Any]) -> str | None:
     return _citation_key(data, extra_fields(data.get("extra")))
 
 
-def item_arxiv_id(data: dict[str, Any]) -> str | None:
-    """The arXiv id from archiveID, Extra, URL or an arXiv DOI, whichever has one."""
-    return _arxiv_id(data, data.get("extra") or "")
-
-
-def item_doi(data: dict[str, Any]) -> str | None:
-    """The DOI (field, or a ``DOI:`` line in Extra for types without the field), normalised."""
-    return _doi(data, extra_fields(data.get("extra")))
-
-
 def item_identities(data: dict[str, Any]) -> set[str]:
     """``arxiv:<id>``, ``doi:<doi>`` and ``title:<folded title>`` of an item (empty for notes etc.)."""
     return item_facts(data).identities
