@@ -568,7 +568,10 @@ def test_a_bulk_seeded_library_is_one_version_and_versions_are_unpaged(server, z
     assert again.add_items([preprint(f"Paper {i}") for i in range(3)]) == keys[:3]
 
 
-def test_put_replaces_an_item_and_needs_its_full_json(server):
+def test_put_replaces_an_item_and_needs_its_full_json(schema_server):
+    # Fields the replacement leaves out come back empty: the server fills every field of the type
+    # from its schema.
+    server = schema_server
     key = server.add_item(preprint("Before", extra="Citation Key: old"))
     path = f"/users/{USER}/items/{key}"
     version = str(server.item(key)["version"])
