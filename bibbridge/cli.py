@@ -280,17 +280,14 @@ def bib_command(
     report = merge_bib(papers, output, style=style, formula=key_format, dry_run=dry_run)
     if dry_run:
         click.echo(report.text, nl=False)
-    failed = 0
     for key, paper, reason in report.skipped:
-        present = reason.startswith("already in file")
-        failed += not present
         # Papers already in the file are the normal case on a re-run: name them only when asked.
-        if verbose or not present:
+        if verbose or not report.present(reason):
             click.echo(f"bibbridge: skipped {paper.title[:60]!r} ({key}): {reason}", err=True)
     verb = "would add" if dry_run else "added"
     where = "nothing written" if not report.written else f"written to {output}"
     click.echo(f"bibbridge: {verb} {len(report.added)}, skipped {len(report.skipped)}; {where}", err=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(0 if report.ok else 1)
 
 
 @cli.command(

@@ -549,6 +549,25 @@ def test_dry_run_shows_the_plan_and_writes_nothing(server, bibbridge_home):
     assert not (bibbridge_home / "state.sqlite").exists()  # no citation keys given out
 
 
+def test_dry_run_leaves_the_key_registry_as_it_was(server, bibbridge_home):
+    """A paper the registry knows by its title only would get its arXiv id recorded when found: not in
+    a dry run."""
+    from bibbridge.keys import KeyRegistry
+    from bibbridge.model import Paper
+
+    paper = Paper(title="Generative Marginalization Models", arxiv_id="2310.12920")
+    with KeyRegistry(bibbridge_home / "state.sqlite") as registry:
+        registry.record(Paper(title=paper.title), "known2024")
+        before = list(registry.rows())
+    report = bibbridge.sync(
+        [paper], library=f"user:{server.user_id}", collection="Inbox", api_key=server.api_key,
+        api_url=server.url, dry_run=True,
+    )
+    assert [entry.citation_key for entry in report.created] == ["known2024"]
+    with KeyRegistry(bibbridge_home / "state.sqlite") as registry:
+        assert list(registry.rows()) == before
+
+
 def test_a_key_without_write_access_is_told_so(server):
     server.set_write_access(False)
     result = sync(server, digest_path(D0))

@@ -33,6 +33,7 @@ _ARXIV_IN_TEXT = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})",
     re.IGNORECASE,
 )
+_PRESENT = "already in file"
 _ARXIV_FIELDS = ("eprint", "url", "doi", "journal", "number", "howpublished")
 
 
@@ -55,6 +56,17 @@ class MergeReport:
     written: bool = False
     style: str = "bibtex"
     text: str = ""
+
+    @staticmethod
+    def present(reason: str) -> bool:
+        """True for a skip because the paper is in the file already (the normal case on a re-run)."""
+        return reason.startswith(_PRESENT)
+
+    @property
+    def ok(self) -> bool:
+        """True when every paper is in the file now: none was skipped for another reason (a key the
+        file uses for another entry)."""
+        return all(self.present(reason) for _, _, reason in self.skipped)
 
 
 @dataclass
@@ -262,7 +274,7 @@ def merge_bib(
             continue
         known, what = hit
         where = f" (line {known.line})" if known.line else ""
-        report.skipped.append((known.key, paper, f"already in file: {what}{where}"))
+        report.skipped.append((known.key, paper, f"{_PRESENT}: {what}{where}"))
         found.append((paper, known.key))
 
     with open_registry(dry_run=dry_run) as registry:

@@ -610,9 +610,10 @@ def _dry_run(state: _Sync, report: SyncReport) -> None:
     from ..home import state_db_path
 
     if state_db_path().exists():  # keys already given out; a dry run gives out none
-        from ..keys import KeyRegistry
+        from ..bib.export import open_registry
 
-        with KeyRegistry() as registry:
+        # A copy: finding a paper may complete its row (new identifiers), which a dry run must not.
+        with open_registry(dry_run=True) as registry:
             registry_keys = {p.identity: registry.find(p) for p, _ in to_create}
     for paper, _ in to_create:
         report.created.append(SyncedPaper(paper, None, registry_keys.get(paper.identity)))
