@@ -280,9 +280,10 @@ def bib_command(
     report = merge_bib(papers, output, style=style, formula=key_format, dry_run=dry_run)
     if dry_run:
         click.echo(report.text, nl=False)
-    for key, paper, reason in report.skipped:
+    for skip in report.skipped:
+        key, paper, reason = skip
         # Papers already in the file are the normal case on a re-run: name them only when asked.
-        if verbose or not report.present(reason):
+        if verbose or skip in report.clashes:
             click.echo(f"bibbridge: skipped {paper.title[:60]!r} ({key}): {reason}", err=True)
     verb = "would add" if dry_run else "added"
     where = "nothing written" if not report.written else f"written to {output}"

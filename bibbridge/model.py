@@ -1,7 +1,8 @@
 """The one record type of bibbridge: :class:`Paper`.
 
 Every reader produces Papers, every writer, mapper and sync step consumes them. A paper's identity is
-its arXiv id when known, else its folded title; the same paper met twice is merged into one record.
+its arXiv id when known, else its DOI, else its folded title; when two records are the same paper is
+decided by :mod:`bibbridge.identity` (the same paper met twice is merged into one record).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .text import clean_spaces, normalise_arxiv_id, normalise_doi, normalise_title
+from .identity import IdentityIndex, Ids, paper_ids, same_paper, title_key
+from .text import normalise_arxiv_id, normalise_doi
 
 #: The JSON field names, in output order (``bibbridge parse`` writes them in this order).
 FIELD_ORDER = (
@@ -85,19 +87,27 @@ class Paper:
     # -- identity -----------------------------------------------------------------------------
     @property
     def identity(self) -> str:
-        """``arxiv:<id>`` when the arXiv id is known, else ``title:<folded title>``."""
+        """``arxiv:<id>`` when the arXiv id is known, else ``doi:<doi>`` (a DOI other than arXiv's),
+        else ``title:<folded title>``: one string a paper, for keying dicts by paper."""
         if self.arxiv_id:
             return f"arxiv:{self.arxiv_id}"
+        if self.doi:
+            ids = paper_ids(self)
+            if ids.arxiv_id:
+                return f"arxiv:{ids.arxiv_id}"
+            if ids.doi:
+                return f"doi:{ids.doi}"
         return f"title:{self.title_key}"
 
     @property
-    def title_key(self) -> str:
-        """The folded title (case, accents, punctuation and whitespace ignored).
+    def ids(self) -> Ids:
+        """The paper's identifiers (:class:`bibbridge.identity.Ids`)."""
+        return paper_ids(self)
 
-        A title made only of symbols folds to nothing; it then stands for itself (whitespace
-        collapsed), so two such papers do not collide.
-        """
-        return normalise_title(self.title) or clean_spaces(self.title)
+    @property
+    def title_key(self) -> str:
+        """The folded title (:func:`bibbridge.identity.title_key`)."""
+        return title_key(self.title)
 
     @property
     def doi_key(self) -> str | None:
@@ -177,27 +187,23 @@ class Paper:
 
 
 def dedupe(papers: list[Paper]) -> list[Paper]:
-    """Merge papers with the same identity, keeping first-seen order.
-
-    A paper known by title in one place and by arXiv id in another is merged too: titles are matched
-    against the folded titles of papers already seen.
-    """
-    by_identity: dict[str, int] = {}
-    by_title: dict[str, int] = {}
+    """Merge the records of the same paper (:func:`bibbridge.identity.same_paper`), keeping first-seen
+    order: a paper known by title in one place and by arXiv id in another is one paper; the same title
+    with two different arXiv ids or DOIs is two."""
+    index: IdentityIndex[int] = IdentityIndex()
+    current: list[Ids] = []  # the Ids of out[i] as merged so far
     out: list[Paper] = []
     for paper in papers:
-        title_key = paper.title_key  # folded once: folding is the cost of deduping large digests
-        identity = f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else f"title:{title_key}"
-        index = by_identity.get(identity)
-        if index is None:
-            index = by_title.get(title_key)
-            if index is not None and paper.arxiv_id and out[index].arxiv_id not in (None, paper.arxiv_id):
-                index = None  # same title, two different arXiv papers: keep both
-        if index is None:
-            by_identity[identity] = len(out)
-            by_title.setdefault(title_key, len(out))
+        ids = paper_ids(paper)
+        found = next((i for i in index.find_all(ids) if same_paper(ids, current[i])), None)
+        if found is None:
+            index.add(ids, len(out))
+            current.append(ids)
             out.append(paper)
             continue
-        out[index] = out[index].merge(paper)
-        by_identity[out[index].identity] = index
+        out[found] = out[found].merge(paper)
+        merged = paper_ids(out[found])
+        if merged != current[found]:
+            index.add(merged, found)
+            current[found] = merged
     return out

@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import bibbridge
-from bibbridge.bib.latex import CHAR_MACROS, SPECIALS, escape_text, latex_to_unicode, protect_title
+from bibbridge.bib.latex import CHAR_MACROS, SPECIALS, escape_text, protect_title
 from bibbridge.bib.merge import merge_bib
 from bibbridge.bib.writer import check_key
 from bibbridge.keys import compile_formula
 from bibbridge.model import Paper, dedupe
 from bibbridge.text import clean_spaces
+from bibbridge.text.latex import latex_to_text as latex_to_unicode
 from tests.support.latex_tools import require, run_biber, run_bibtex
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -52,9 +52,9 @@ def test_howpublished_arxiv_reference_is_read_by_merge_and_lookup(tmp_path: Path
 def test_eprint_of_another_archive_is_not_an_arxiv_id_for_merge_or_lookup(tmp_path: Path) -> None:
     bib = tmp_path / "refs.bib"
     bib.write_text(HAL_EPRINT, encoding="utf-8")
+    assert [m.key for m in bibbridge.lookup("2310.12920", sources=[bib])] == []
     report = merge_bib([Paper(title="Generative Marginalization Models", arxiv_id="2310.12920")], bib)
     assert [paper.arxiv_id for _, paper in report.added] == ["2310.12920"] and report.skipped == []
-    assert [m.key for m in bibbridge.lookup("2310.12920", sources=[bib])] == []
 
 
 # -- same title, different DOIs: two papers everywhere --------------------------------------------

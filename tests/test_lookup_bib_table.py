@@ -13,9 +13,10 @@ import pytest
 from conftest import ROOT
 
 from bibbridge.bib.reader import scan_bib, scan_columns
-from bibbridge.keylookup.detex import detex_many
-from bibbridge.keylookup.index import NAME_SEP, Table, clean_arxiv_id
-from bibbridge.keylookup.sources import BIB_FIELDS, _arxiv_in, _year, bib_columns_table, bib_table
+from bibbridge.identity import bib_arxiv_id
+from bibbridge.keylookup.index import NAME_SEP, Table
+from bibbridge.keylookup.sources import BIB_FIELDS, _year, bib_columns_table, bib_table
+from bibbridge.text.latex import latex_to_text_many as detex_many
 
 STAMP = ("s",)
 
@@ -27,14 +28,7 @@ def entry_by_entry(name: str, entries: list) -> Table:
     for f in fields:
         year = f.get("year") or f.get("date") or ""
         years.append(year if len(year) == 4 and year.isdigit() else _year(year))
-    arxiv_ids = []
-    for f in fields:
-        kind = (f.get("eprinttype") or f.get("archiveprefix") or "arxiv").lower()
-        arxiv_id = clean_arxiv_id(f["eprint"]) if kind == "arxiv" and f.get("eprint") else ""
-        url, journal = f.get("url", ""), f.get("journal", "")
-        if not arxiv_id and ("rxiv" in url.lower() or "rxiv" in journal.lower()):
-            arxiv_id = _arxiv_in(url, journal)
-        arxiv_ids.append(arxiv_id)
+    arxiv_ids = [bib_arxiv_id(f) or "" for f in fields]  # the one rule, bibbridge.identity
     return Table.from_columns(
         name,
         [entry.key for entry in entries],

@@ -18,7 +18,7 @@ from .writer import paper_doi
 
 def csl_name(name: str) -> dict[str, str]:
     """``{"family", "given"}``, or ``{"literal"}`` for one-word names and organisations."""
-    from ..keys.names import split_name
+    from ..text.names import split_name
 
     given, family = split_name(name)
     return {"family": family, "given": given} if given else {"literal": family}

@@ -1,4 +1,4 @@
-"""Text → BibTeX field values, and back.
+"""Text → BibTeX field values (the reverse direction is :mod:`bibbridge.text.latex`).
 
 Everything a digest says is plain text, never LaTeX source: a ``$``, ``^`` or ``\\`` in a title or an
 abstract is a character to print, so it is escaped like any other special (``\\$``,
@@ -16,8 +16,8 @@ contains can make ``bibtex`` or LaTeX fail; the printed bibliography shows the c
   break the entry (braces, backslash, whitespace, non-ASCII) are percent-encoded.
 - :func:`url_command`: a link inside a text field (``note``): ``\\url{…}`` when the URL is safe inside
   a macro argument, escaped text otherwise.
-- :func:`latex_to_unicode`: the inverse of the above (and of common accent macros), for matching
-  existing entries and for tests.
+- decoding (BibTeX → text) is :func:`bibbridge.text.latex.latex_to_text`, the one decoder, which reads
+  this module's tables backwards.
 """
 
 from __future__ import annotations
@@ -293,59 +293,3 @@ def url_command(url: str, ascii: bool = True) -> str:
     if _UNSAFE_IN_ARGUMENT.search(url):
         return escape_text(url, ascii)
     return r"\url{" + url + "}"
-
-
-# -- decoding ----------------------------------------------------------------------------------------
-_COMMAND_TEXT: dict[str, str] = {}
-for _ch, _macro in CHAR_MACROS.items():
-    _COMMAND_TEXT.setdefault(_macro, _ch)
-for _ch, _macro in SPECIALS.items():
-    _COMMAND_TEXT[_macro] = _ch
-_COMMAND_TEXT.update({r"\textbackslash{}": "\\", r"\textasciitilde{}": "~", r"\textasciicircum{}": "^"})
-_MARK_FOR = {command: mark for mark, command in _ACCENTS.items()}
-_LETTER = r"([^\W\d_])"
-_SYMBOL_ACCENT = re.compile(r"""\\([`'^~=."])\s*(?:\{""" + _LETTER + r"\}|" + _LETTER + ")")
-_LETTER_ACCENT = re.compile(r"\\([uvHcdbkr])(?:\s+" + _LETTER + r"|\s*\{" + _LETTER + r"\})")
-_MACRO = re.compile(
-    r"\{\$\\[A-Za-z]+\$\}"  # {$\alpha$}
-    r"|\{\\[A-Za-z]+\}"  # {\ss} {\textbraceleft}
-    r"|\\[A-Za-z]+\{\}"  # \textbackslash{}
-    r"|\\[#$%&_]"  # \% …
-    r"|\\text(?:super|sub)script\{([^{}]*)\}"
-    r"|\\url\{([^{}]*)\}"
-)
-# Literal braces and tildes must survive the removal of protection braces and the ~ → nbsp step.
-_HIDE = {"{": "\x01", "}": "\x02", "~": "\x03"}
-_NEEDS_SHOW = re.compile("[{}~\x01-\x03]")
-_SHOW = str.maketrans({"\x01": "{", "\x02": "}", "\x03": "~", "{": None, "}": None, "~": "\u00a0"})
-
-
-def _accent(match: re.Match[str]) -> str:
-    letter = match.group(2) or match.group(3)
-    return unicodedata.normalize("NFC", letter + _MARK_FOR[match.group(1)])
-
-
-def _macro(match: re.Match[str]) -> str:
-    token = match.group()
-    if match.group(1) is not None or match.group(2) is not None:
-        return match.group(1) if match.group(1) is not None else match.group(2)
-    text = _COMMAND_TEXT.get(token)
-    if text is None:
-        return token
-    return _HIDE.get(text, text)
-
-
-def latex_to_unicode(value: str) -> str:
-    """Decode a BibTeX value written by this module (or using the common accent macros) to text:
-    macros to characters, protection braces dropped, whitespace collapsed."""
-    if "\\" in value:
-        previous = None
-        while previous != value:  # innermost accent first: {\'{\"u}} → {\'{ü}} → {ǘ}
-            previous = value
-            value = _SYMBOL_ACCENT.sub(_accent, _LETTER_ACCENT.sub(_accent, value))
-        value = _MACRO.sub(_macro, value)
-    if _NEEDS_SHOW.search(value):
-        value = value.translate(_SHOW)
-    if "  " in value:
-        value = _SPACE_RUN.sub(" ", value)
-    return value.strip(" ")

@@ -17,24 +17,44 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import InputError
+from ..identity import (
+    BIB_IDENTITY_FIELDS,
+    IdentityIndex,
+    Ids,
+    bib_arxiv_id,
+    make_ids,
+    paper_ids,
+    title_key,
+)
 from ..model import Paper, dedupe
-from ..text import fold, normalise_arxiv_id, normalise_doi
+from ..text import fold
+from ..text.latex import latex_to_text_many, needs_decoding
 from .export import check_style, open_registry, render
-from .latex import latex_to_unicode
 
 if TYPE_CHECKING:
     from ..keys import KeyFormula
 
-_ARXIV_IN_TEXT = re.compile(
-    r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:.]\s*|10\.48550/arxiv\.)"
-    r"(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})",
-    re.IGNORECASE,
-)
 _PRESENT = "already in file"
-_ARXIV_FIELDS = ("eprint", "url", "doi", "journal", "number", "howpublished")
+#: What matched an entry already in the file, as the report says it.
+_MATCHED = {"arxiv": "arXiv id", "doi": "DOI", "title": "title"}
+
+
+class Added(NamedTuple):
+    """A paper appended to the file, with its key."""
+
+    key: str
+    paper: Paper
+
+
+class Skipped(NamedTuple):
+    """A paper not appended: ``key`` is the key of its entry already in the file (or the clashing key)."""
+
+    key: str
+    paper: Paper
+    reason: str
 
 
 @dataclass
@@ -44,29 +64,26 @@ class MergeReport:
     Attributes:
         added: ``(key, paper)`` for every entry appended, in order.
         skipped: ``(key, paper, reason)``: ``key`` is the key of the entry already in the file.
+        clashes: the part of ``skipped`` whose formula key the file uses for another entry.
         path: the target file.
         written: True when the file was (re)written.
         style: ``bibtex``, ``biblatex`` or ``csl-json``.
         text: the text appended (or that would be appended).
     """
 
-    added: list[tuple[str, Paper]] = field(default_factory=list)
-    skipped: list[tuple[str, Paper, str]] = field(default_factory=list)
+    added: list[Added] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    clashes: list[Skipped] = field(default_factory=list)
     path: Path | None = None
     written: bool = False
     style: str = "bibtex"
     text: str = ""
 
-    @staticmethod
-    def present(reason: str) -> bool:
-        """True for a skip because the paper is in the file already (the normal case on a re-run)."""
-        return reason.startswith(_PRESENT)
-
     @property
     def ok(self) -> bool:
         """True when every paper is in the file now: none was skipped for another reason (a key the
-        file uses for another entry)."""
-        return all(self.present(reason) for _, _, reason in self.skipped)
+        file uses for another entry, listed in ``clashes``)."""
+        return not self.clashes
 
 
 @dataclass
@@ -75,25 +92,10 @@ class _Known:
     line: int | None
     fields: dict[str, str]
 
-    @property
-    def arxiv_id(self) -> str | None:
-        return entry_arxiv_id(self.fields)
-
 
 def entry_arxiv_id(fields: dict[str, str]) -> str | None:
-    """The arXiv id of an existing entry: from eprint, or an arXiv URL, DOI or ``arXiv:`` reference."""
-    eprint = fields.get("eprint")
-    if eprint:
-        found = normalise_arxiv_id(eprint)
-        if found:
-            return found
-    for name in _ARXIV_FIELDS:
-        value = fields.get(name)
-        if value and "rxiv" in value.lower():
-            m = _ARXIV_IN_TEXT.search(value)
-            if m:
-                return normalise_arxiv_id(m.group(1))
-    return None
+    """The arXiv id of an existing entry (:func:`bibbridge.identity.bib_arxiv_id`)."""
+    return bib_arxiv_id(fields)
 
 
 _FIRST_WORD = re.compile(r"[\W_]*([A-Za-z0-9]+)")
@@ -103,46 +105,49 @@ Record = tuple[str, "int | None", dict[str, str]]
 
 
 class ExistingEntries:
-    """The entries already in the target file, indexed for matching ``papers`` by arXiv id, DOI and
-    folded title. Only what can match is indexed: with 20,000 entries and a few hundred papers, most
-    titles are ruled out by their first word without being folded."""
+    """The entries already in the target file, indexed for matching ``papers`` by the rule of
+    :mod:`bibbridge.identity`. Only what can match is indexed: with 20,000 entries and a few hundred
+    papers, most titles are ruled out by their first word without being folded."""
 
     def __init__(self, records: list[Record], papers: list[Paper]) -> None:
         self.records = records
         self.keys = [key for key, _, _ in records]
         self._by_key: dict[str, int] | None = None
-        self.by_arxiv: dict[str, _Known] = {}
-        self.by_doi: dict[str, _Known] = {}
-        self.by_title: dict[str, list[_Known]] = {}
+        self.index: IdentityIndex[_Known] = IdentityIndex()
         want_arxiv = {p.arxiv_id for p in papers if p.arxiv_id}
         want_doi = {d for p in papers if (d := p.doi_key)}
         first_words = {t.split(" ", 1)[0] for p in papers if (t := p.title_key)}
-        first_word, by_title = _FIRST_WORD.match, self.by_title
-        for key, line, fields in records:
-            title = fields.get("title")
+        titles = [fields.get("title") or "" for _, _, fields in records]
+        # LaTeX and non-ASCII titles decoded in one pass (the one decoder), before the first-word test.
+        odd = [i for i, t in enumerate(titles) if t and (not t.isascii() or needs_decoding(t))]
+        for i, text in zip(odd, latex_to_text_many([titles[i] for i in odd]), strict=True):
+            titles[i] = text
+        first_word = _FIRST_WORD.match
+        candidates: set[int] = set()  # the records that can match: by first title word, DOI or arXiv id
+        for i, title in enumerate(titles):
             if not title:
                 continue
-            if not title.isascii() or "\\" in title:
-                title = latex_to_unicode(title)
-                if not title.isascii():  # folding may make words of symbols (™ → tm): fold first
-                    folded = fold(title)
-                    if folded.split(" ", 1)[0] in first_words:
-                        by_title.setdefault(folded, []).append(_Known(key, line, fields))
-                    continue
+            if not title.isascii():  # folding may make words of symbols (™ → tm): fold first
+                if fold(title).split(" ", 1)[0] in first_words:
+                    candidates.add(i)
+                continue
             m = first_word(title)
             if m is not None and m.group(1).lower() in first_words:
-                by_title.setdefault(fold(title), []).append(_Known(key, line, fields))
-        if not (want_doi or want_arxiv):
-            return
-        for key, line, fields in records:
-            if want_doi:
-                doi = normalise_doi(fields.get("doi"))
-                if doi in want_doi:
-                    self.by_doi.setdefault(doi, _Known(key, line, fields))
-            if want_arxiv:
-                arxiv_id = entry_arxiv_id(fields)
-                if arxiv_id in want_arxiv:
-                    self.by_arxiv.setdefault(arxiv_id, _Known(key, line, fields))
+                candidates.add(i)
+        if want_doi or want_arxiv:
+            for i, (_, _, fields) in enumerate(records):
+                if i in candidates:
+                    continue
+                doi = fields.get("doi")
+                if (want_doi and doi and make_ids(None, doi).doi in want_doi) or (
+                    want_arxiv and bib_arxiv_id(fields) in want_arxiv
+                ):
+                    candidates.add(i)
+        for i in sorted(candidates):
+            key, line, fields = records[i]
+            ids = make_ids(bib_arxiv_id(fields), fields.get("doi"))
+            title = title_key(titles[i]) if titles[i] else ""
+            self.index.add(Ids(ids.arxiv_id, ids.doi, title), _Known(key, line, fields))
 
     def entry_with_key(self, key: str) -> _Known | None:
         """The entry whose key equals ``key`` as BibTeX compares keys (case-insensitively)."""
@@ -155,18 +160,8 @@ class ExistingEntries:
 
     def match(self, paper: Paper) -> tuple[_Known, str] | None:
         """The entry ``paper`` already has in the file, and what matched, or None."""
-        if paper.arxiv_id and paper.arxiv_id in self.by_arxiv:
-            return self.by_arxiv[paper.arxiv_id], "arXiv id"
-        doi = paper.doi_key
-        if doi and doi in self.by_doi:
-            known = self.by_doi[doi]
-            if not (paper.arxiv_id and known.arxiv_id and known.arxiv_id != paper.arxiv_id):
-                return known, "DOI"
-        for known in self.by_title.get(paper.title_key, ()):
-            # Same title but two different arXiv ids: two different papers.
-            if not (paper.arxiv_id and known.arxiv_id and known.arxiv_id != paper.arxiv_id):
-                return known, "title"
-        return None
+        kind, found = self.index.match(paper_ids(paper))
+        return (found[0], _MATCHED[kind]) if found else None
 
 
 def match_fields(papers: list[Paper]) -> list[str]:
@@ -174,8 +169,8 @@ def match_fields(papers: list[Paper]) -> list[str]:
     fields = ["title"]
     if any(p.doi_key for p in papers):
         fields.append("doi")
-    if any(p.arxiv_id for p in papers):
-        fields.extend(name for name in _ARXIV_FIELDS if name not in fields)
+    if any(p.arxiv_id for p in papers) or len(fields) > 1:
+        fields.extend(name for name in BIB_IDENTITY_FIELDS if name not in fields)
     return fields
 
 
@@ -274,7 +269,7 @@ def merge_bib(
             continue
         known, what = hit
         where = f" (line {known.line})" if known.line else ""
-        report.skipped.append((known.key, paper, f"{_PRESENT}: {what}{where}"))
+        report.skipped.append(Skipped(known.key, paper, f"{_PRESENT}: {what}{where}"))
         found.append((paper, known.key))
 
     with open_registry(dry_run=dry_run) as registry:
@@ -286,9 +281,11 @@ def merge_bib(
         clash = existing.entry_with_key(key)
         if clash is not None:  # a key given out earlier, now used by a different entry of this file
             where = f" (line {clash.line})" if clash.line else ""
-            report.skipped.append((key, paper, f"key {key} is used in the file by another entry{where}"))
+            clash_skip = Skipped(key, paper, f"key {key} is used in the file by another entry{where}")
+            report.skipped.append(clash_skip)
+            report.clashes.append(clash_skip)
             continue
-        report.added.append((key, paper))
+        report.added.append(Added(key, paper))
     if not report.added:
         return report
 

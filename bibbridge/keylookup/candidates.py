@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Paper
+from ..text.names import family_name
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class Candidate:
 
     @property
     def first_author(self) -> str:
-        """The first author's family name ("" when the source gives no authors)."""
+        """The first author's family name, by the one name rule (:mod:`bibbridge.text.names`, which keys
+        use too); "" when the source gives no authors."""
         return family_name(self.paper.authors[0]) if self.paper.authors else ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,18 +66,3 @@ class Match:
         data.update({k: v for k, v in self.candidate.to_dict().items() if k != "key"})
         data["sources"] = list(self.sources or [self.candidate.source])
         return data
-
-
-def family_name(name: str) -> str:
-    """``"Müller, Anna"`` → ``"Müller"``; ``"Anna Müller"`` → ``"Müller"``; ``"Anna van der Berg"`` →
-    ``"van der Berg"`` (lower-case particles kept, as Better BibTeX does)."""
-    name = name.strip()
-    if "," in name:
-        return name.split(",", 1)[0].strip()
-    parts = name.split()
-    if len(parts) <= 1:
-        return name
-    start = len(parts) - 1
-    while start > 1 and parts[start - 1][:1].islower():
-        start -= 1
-    return " ".join(parts[start:])

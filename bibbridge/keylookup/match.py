@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..text import normalise_arxiv_id, normalise_doi
-from .candidates import family_name
+from ..text.names import family_name
 from .index import Table, fold_words
 
 DEFAULT_MIN_SCORE = 60

@@ -115,7 +115,8 @@ def parallel_bib_table(
     # for a misspelt word, is imported by each part that meets one: importing it here would cost
     # every other query ~15 ms.)
     from ..bib import reader
-    from . import detex, sources  # noqa: F401
+    from ..text import latex  # noqa: F401
+    from . import sources
 
     reader.prepare(sources.BIB_FIELDS)
     words = tuple(dict.fromkeys(words))

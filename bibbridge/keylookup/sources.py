@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BibbridgeError, InputError
-from ..text import normalise_arxiv_id
+from ..identity import BIB_ARXIV_TEXT_FIELDS, bib_arxiv_id, csl_arxiv_id
+from ..text import find_arxiv_id, find_year
+from ..text.latex import latex_to_text, latex_to_text_many
 from .index import (
     NAME_SEP,
     YEARS,
@@ -40,12 +42,6 @@ DEFAULT_BBT_URL = "http://localhost:23119/better-bibtex/json-rpc"
 BBT_TIMEOUT = 5.0
 #: Attempts per Zotero request in a lookup (sync retries far longer).
 ZOTERO_ATTEMPTS = 2
-
-_YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_ARXIV_IN = re.compile(
-    r"arxiv(?:\.org/(?:abs|pdf)/|[:\s./]*)(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE
-)
-
 
 class SourceUnavailable(BibbridgeError):
     """A configured source could not be reached (a warning for lookup, not an error)."""
@@ -68,17 +64,11 @@ class Source:
 
 
 def _year(text: str | None) -> str:
-    match = _YEAR_IN.search(text or "")
-    return match.group(1) if match else ""
+    return find_year(text)
 
 
 def _arxiv_in(*texts: str | None) -> str:
-    for text in texts:
-        if text:
-            match = _ARXIV_IN.search(text)
-            if match:
-                return normalise_arxiv_id(match.group(1)) or ""
-    return ""
+    return find_arxiv_id(*texts) or ""
 
 
 def _readable_file(path: str | os.PathLike[str]) -> Path:
@@ -105,7 +95,14 @@ BIB_FIELDS = (
     "archiveprefix",
     "url",
     "journal",
+    "number",
+    "howpublished",
+    "note",
 )
+
+
+#: The fields bibbridge.identity.bib_arxiv_id reads (all among BIB_FIELDS).
+_ARXIV_ROW_FIELDS = ("eprint", "eprinttype", "archiveprefix", *BIB_ARXIV_TEXT_FIELDS)
 
 
 def bib_table(name: str, entries: list[Any]) -> Table:
@@ -129,27 +126,32 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
 def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
     """The table of .bib entries given as columns (see :class:`bibbridge.bib.reader.BibColumns`): each
     column's LaTeX decoded in one pass, a Python step a row only where a column needs it."""
-    from .detex import detex_many
-
     count = len(keys)
     years = fields["year"]
     if "" in years:
         years = [year or date for year, date in zip(years, fields["date"], strict=True)]
     if not each_line_matches(YEARS, years):
         years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
-    # arXiv ids: the eprint (when its type is arXiv or not given), else one in the URL or journal.
+    # arXiv ids by the rule of bibbridge.identity.bib_arxiv_id: the eprint when its type is arXiv or
+    # not given, else one named in the URL, DOI, journal, number, howpublished or note. Whole columns
+    # first; the rule entry by entry only for the rows that need it.
     eprints = fields["eprint"]
     types, prefixes = fields["eprinttype"], fields["archiveprefix"]
+    other_archive: set[int] = set()
     if not {kind.lower() for kind in set(types) | set(prefixes)} <= {"", "arxiv"}:
-        eprints = [
-            eprint if (kind or prefix or "arxiv").lower() == "arxiv" else ""
-            for eprint, kind, prefix in zip(eprints, types, prefixes, strict=True)
-        ]
+        other_archive = {
+            row
+            for row, (kind, prefix) in enumerate(zip(types, prefixes, strict=True))
+            if (kind or prefix or "arxiv").strip().lower() != "arxiv"
+        }
+        eprints = ["" if row in other_archive else eprint for row, eprint in enumerate(eprints)]
     arxiv_ids = clean_arxiv_ids(eprints)
-    urls, journals = fields["url"], fields["journal"]
-    for row in sorted(_rows_holding("rxiv", urls) | _rows_holding("rxiv", journals)):
+    named: set[int] = set()
+    for field_name in BIB_ARXIV_TEXT_FIELDS:
+        named |= _rows_holding("rxiv", fields[field_name])
+    for row in sorted(named):
         if not arxiv_ids[row]:
-            arxiv_ids[row] = _arxiv_in(urls[row], journals[row])
+            arxiv_ids[row] = bib_arxiv_id({f: fields[f][row] for f in _ARXIV_ROW_FIELDS}) or ""
     authors = fields["author"]
     editors = fields["editor"]
     if editors.count("") != count:
@@ -157,9 +159,9 @@ def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], 
     return Table.from_columns(
         name,
         keys,
-        detex_many(fields["title"]),
+        latex_to_text_many(fields["title"]),
         # "A and B and others" → names; "others" is dropped when a row is shown.
-        detex_many(authors, replace=(" and ", NAME_SEP)),
+        latex_to_text_many(authors, replace=(" and ", NAME_SEP)),
         years,
         fields["doi"],
         arxiv_ids,
@@ -227,26 +229,17 @@ def csl_key(item: dict[str, Any]) -> str:
 
 def csl_record(item: dict[str, Any]) -> Record | None:
     """A CSL-JSON item → a lookup record (None for items without any key)."""
-    from .detex import detex
-
     key = csl_key(item)
     if not key:
         return None
     authors = [csl_name(p) for p in item.get("author") or item.get("editor") or [] if isinstance(p, dict)]
-    doi = str(item.get("DOI") or "")
-    arxiv_id = _arxiv_in(
-        str(item.get("number") or ""),
-        str(item.get("URL") or ""),
-        str(item.get("archive_location") or ""),
-        doi,
-    )
     return (
         key,
-        detex(str(item.get("title") or "")),
+        latex_to_text(str(item.get("title") or ""), tie=" "),
         [n for n in authors if n],
         csl_year(item),
-        doi,
-        arxiv_id,
+        str(item.get("DOI") or ""),
+        csl_arxiv_id(item) or "",
         None,
     )
 

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..text.names import split_name
 from .fold import language_mode, transliterate
-from .names import split_name
 
 if TYPE_CHECKING:
     from ..model import Paper

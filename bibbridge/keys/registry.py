@@ -1,8 +1,9 @@
 """The key registry: every citation key bibbridge has given out, so that a key never changes.
 
 Stored in the state database (:func:`bibbridge.home.state_db_path`, SQLite) in tables named
-``keys_*``. A paper is matched to its key by arXiv id, then DOI, then folded title, so a paper first
-seen by title alone keeps its key when it later gains an arXiv id, a DOI or authors. New keys come
+``keys_*``. A paper is matched to its key by arXiv id, then DOI, then folded title, by the one rule of
+:mod:`bibbridge.identity` (different arXiv ids or DOIs are different papers), so a paper first seen by
+title alone keeps its key when it later gains an arXiv id, a DOI or authors. New keys come
 from the formula, with Better BibTeX's postfixes (``a`` … ``z``, ``aa`` …) against every key in the
 registry and every key the caller says is taken, compared case- and accent-insensitively. Writes run
 in ``BEGIN IMMEDIATE`` transactions, so two processes never hand out the same key.
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
-from ..text import normalise_arxiv_id, normalise_doi
+from ..identity import Ids, best_group, paper_ids
 from .fold import key_fold
 from .formula import KeyFormula, compile_formula, resolve_formula
 
@@ -50,7 +51,7 @@ CREATE INDEX IF NOT EXISTS keys_entries_doi ON keys_entries(doi);
 CREATE INDEX IF NOT EXISTS keys_entries_title ON keys_entries(title_key);
 """
 
-_ARXIV_DOI_PREFIX = "10.48550/arxiv."
+_ID_COLUMNS = {"arxiv": "arxiv_id", "doi": "doi", "title": "title_key"}
 _INSERT_COLUMNS = "key, fold, arxiv_id, doi, title, title_key, authors, year, origin, created"
 
 
@@ -74,24 +75,11 @@ def postfix(n: int) -> str:
     return letters
 
 
-class _Ids(NamedTuple):
-    arxiv_id: str | None
-    doi: str | None  # non-arXiv DOI
-    title_key: str
-
-
-def _ids(paper: Paper, identity: str | None = None) -> _Ids:
-    arxiv_id = paper.arxiv_id
+def _ids(paper: Paper, identity: str | None = None) -> Ids:
     # A title identity already holds the folded title: folding once is enough.
     if identity is not None and identity.startswith("title:"):
-        title_key = identity[len("title:") :]
-    else:
-        title_key = paper.title_key
-    doi = normalise_doi(paper.doi) if paper.doi else None
-    if doi and doi.startswith(_ARXIV_DOI_PREFIX):
-        arxiv_id = arxiv_id or normalise_arxiv_id(doi[len(_ARXIV_DOI_PREFIX) :])
-        doi = None
-    return _Ids(arxiv_id, doi, title_key)
+        return paper_ids(paper, identity[len("title:") :])
+    return paper_ids(paper)
 
 
 class KeyRegistry:
@@ -148,37 +136,20 @@ class KeyRegistry:
     # -- matching -------------------------------------------------------------------------------
     _COLUMNS = "id, key, arxiv_id, doi, title_key, authors, year, current"
 
-    def _candidates(self, ids: _Ids) -> list[tuple]:
-        """Rows of this paper, best first: by arXiv id, then DOI, then compatible folded title."""
-        db = self._db
-        order = "ORDER BY current DESC, id"
-        if ids.arxiv_id:
-            rows = db.execute(
-                f"SELECT {self._COLUMNS} FROM keys_entries WHERE arxiv_id = ? {order}", (ids.arxiv_id,)
-            )
-            found = rows.fetchall()
-            if found:
-                return found
-        if ids.doi:
-            rows = db.execute(f"SELECT {self._COLUMNS} FROM keys_entries WHERE doi = ? {order}", (ids.doi,))
-            found = [row for row in rows if not (ids.arxiv_id and row[2] and row[2] != ids.arxiv_id)]
-            if found:
-                return found
-        rows = db.execute(
-            f"SELECT {self._COLUMNS} FROM keys_entries WHERE title_key = ? {order}", (ids.title_key,)
-        )
-        if not ids.title_key:
-            # No title words (identity "title:"): only another paper with nothing to go by is the same.
-            return [row for row in rows if not (ids.arxiv_id or ids.doi or row[2] or row[3])]
-        # Same title but a different arXiv id or DOI: two different papers.
-        return [
-            row
-            for row in rows
-            if not (ids.arxiv_id and row[2] and row[2] != ids.arxiv_id)
-            and not (ids.doi and row[3] and row[3] != ids.doi)
-        ]
+    def _candidates(self, ids: Ids) -> list[tuple]:
+        """Rows of this paper, best first: by arXiv id, then DOI, then folded title, as
+        :func:`bibbridge.identity.best_group` decides (current keys first, then oldest)."""
+        db, columns = self._db, self._COLUMNS
 
-    def _complete(self, row: tuple, ids: _Ids, paper: Paper) -> None:
+        def rows(kind: str, value: str) -> Iterator[tuple[Ids, tuple]]:
+            column = _ID_COLUMNS[kind]
+            query = f"SELECT {columns} FROM keys_entries WHERE {column} = ? ORDER BY current DESC, id"
+            for row in db.execute(query, (value,)):
+                yield Ids(row[2], row[3], row[4]), row
+
+        return best_group(ids, rows)
+
+    def _complete(self, row: tuple, ids: Ids, paper: Paper) -> None:
         """Store identifiers (and authors, year) the row lacks and the paper now has."""
         updates: dict[str, object] = {}
         if ids.arxiv_id and not row[2]:
@@ -195,7 +166,7 @@ class KeyRegistry:
                 f"UPDATE keys_entries SET {assignments} WHERE id = ?", (*updates.values(), row[0])
             )
 
-    def _insert(self, paper: Paper, ids: _Ids, key: str, origin: str) -> None:
+    def _insert(self, paper: Paper, ids: Ids, key: str, origin: str) -> None:
         self._db.execute(
             f"INSERT INTO keys_entries ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -204,7 +175,7 @@ class KeyRegistry:
                 ids.arxiv_id,
                 ids.doi,
                 paper.title or "",
-                ids.title_key,
+                ids.title,
                 json.dumps(list(paper.authors), ensure_ascii=False),
                 paper.year,
                 origin,

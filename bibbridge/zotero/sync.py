@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import UsageError
+from ..identity import IdentityIndex, make_ids, paper_ids
 from ..model import Paper, dedupe
 from .client import (
     MAX_BATCH,
@@ -136,35 +137,22 @@ def collection_path(text: str | None) -> list[str]:
 
 
 class LibraryMatcher:
-    """Finds the library item that is a given paper (arXiv id, then DOI, then folded title)."""
+    """Finds the library item that is a given paper (arXiv id, then DOI, then folded title), by the
+    one rule of :mod:`bibbridge.identity` (different arXiv ids or DOIs are different papers)."""
 
     def __init__(self, items: Iterable[IndexedItem]) -> None:
-        self.by_identity: dict[str, list[IndexedItem]] = {}
-        for item in items:
-            for ident in item.identities:
-                self.by_identity.setdefault(ident, []).append(item)
+        self.index: IdentityIndex[IndexedItem] = IdentityIndex(
+            (make_ids(item.arxiv_id, item.doi, item.title), item) for item in items
+        )
 
     def match(self, paper: Paper, collection_key: str | None = None) -> IndexedItem | None:
-        idents = paper_identities(paper)
-        ordered = sorted(idents, key=lambda i: ("arxiv:", "doi:", "title:").index(i.split(":", 1)[0] + ":"))
-        for ident in ordered:
-            candidates = [
-                item
-                for item in self.by_identity.get(ident, [])
-                # same title but two different arXiv papers: not the same paper
-                if not (
-                    ident.startswith("title:")
-                    and paper.arxiv_id
-                    and item.arxiv_id not in (None, paper.arxiv_id)
-                )
-            ]
-            if candidates:
-                # prefer what the server holds, outside the trash, already in the collection
-                return min(
-                    candidates,
-                    key=lambda i: (i.pending, i.trashed, collection_key not in i.collections, i.key),
-                )
-        return None
+        candidates = self.index.find_all(paper_ids(paper))
+        if not candidates:
+            return None
+        # prefer what the server holds, outside the trash, already in the collection
+        return min(
+            candidates, key=lambda i: (i.pending, i.trashed, collection_key not in i.collections, i.key)
+        )
 
 
 # -- the sync -------------------------------------------------------------------------------------

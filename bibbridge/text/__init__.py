@@ -1,6 +1,12 @@
-"""Small text helpers shared by every part: identity folding and identifier clean-up.
+"""The text layer: the one place for each rule about text every subsystem applies.
 
-Everything here is pure and cheap to import (``unidecode`` is imported lazily).
+- here: folding (:func:`fold`), whitespace, arXiv ids and DOIs (normalising a value, finding one in
+  running text), years in running text;
+- :mod:`.latex`: LaTeX → text (the one decoder of BibTeX values, with its column variant);
+- :mod:`.names`: personal names (given/family, particles, suffixes).
+
+The writing direction (text → BibTeX) is :mod:`bibbridge.bib.latex`. Everything here is pure and cheap
+to import (``unidecode`` is imported lazily, the submodules when used).
 """
 
 from __future__ import annotations
@@ -83,3 +89,37 @@ def normalise_doi(value: str | None) -> str | None:
 def arxiv_doi(arxiv_id: str) -> str:
     """The DataCite DOI arXiv registers for every paper (no version suffix)."""
     return f"10.48550/arXiv.{arxiv_id}"
+
+
+# An arXiv id in running text: an arXiv URL, ``arXiv:2310.12920``, ``arXiv 2310.12920``, the arXiv DOI
+# ``10.48550/arXiv.2310.12920``; a bare number is not taken for an id.
+_ARXIV_IN_TEXT = re.compile(rf"arxiv(?:\.org/(?:abs|pdf)/|[:\s./]*)({ARXIV_NEW}|{ARXIV_OLD})", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>{}]+")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+
+
+def find_arxiv_id(*texts: str | None) -> str | None:
+    """The first arXiv id named in ``texts`` (``howpublished = {arXiv:2310.12920}``, an arXiv URL or
+    DOI), normalised; None when none names one. Texts without ``rxiv`` are not searched."""
+    for text in texts:
+        if text and "rxiv" in text.lower():
+            match = _ARXIV_IN_TEXT.search(text)
+            if match:
+                found = normalise_arxiv_id(match.group(1))
+                if found:
+                    return found
+    return None
+
+
+def find_doi(text: str | None) -> str | None:
+    """The first DOI in ``text`` (a bare DOI, ``doi:…``, a doi.org URL), in comparable form."""
+    if not text:
+        return None
+    match = _DOI_IN_TEXT.search(text)
+    return normalise_doi(match.group(0)) if match else None
+
+
+def find_year(text: str | None) -> str:
+    """The first plausible year (1500–2099) in ``text`` (``2023-05-01``, ``Spring 2023``), else ""."""
+    match = _YEAR_IN_TEXT.search(text or "")
+    return match.group(1) if match else ""

@@ -1,0 +1,221 @@
+"""When two records are the same paper: the one rule dedupe, merge, the key registry, sync and lookup use.
+
+A paper is identified by up to three things (:class:`Ids`):
+
+- its arXiv id, without version (``2310.12920``);
+- its DOI in comparable form (lower case), when it is not the arXiv DOI ``10.48550/arXiv.<id>`` (that
+  one is the arXiv id written differently, and is read as such);
+- its folded title (:func:`title_key`).
+
+The rule (:func:`same_paper`):
+
+- two records with different arXiv ids, or different DOIs, are never the same paper, whatever their
+  titles (:func:`certainly_different`);
+- otherwise they are the same paper when they share the arXiv id, or the DOI, or the folded title (an
+  empty title matches only a record that has nothing else to go by either).
+
+Readers give the :class:`Ids` of every kind of record: :func:`paper_ids` (:class:`~bibbridge.model.Paper`),
+:func:`bib_ids` (the fields of a .bib entry, LaTeX decoded), :func:`csl_ids` (a CSL-JSON item),
+:func:`zotero_ids` (a Zotero item's data), :func:`registry_ids` (a row of the key registry).
+:class:`IdentityIndex` finds the records of a paper among many; :func:`best_group` is the matching
+procedure itself, for stores that look rows up their own way (the registry's SQLite table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .text import clean_spaces, find_arxiv_id, fold, normalise_arxiv_id, normalise_doi
+
+if TYPE_CHECKING:
+    from .model import Paper
+
+T = TypeVar("T")
+
+ARXIV_DOI_PREFIX = "10.48550/arxiv."
+#: The .bib fields that can name an entry's arXiv id besides ``eprint`` (``howpublished =
+#: {arXiv:2310.12920}``, an arXiv URL or DOI, ``journal = {arXiv preprint arXiv:…}``).
+BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished", "note")
+#: Every .bib field :func:`bib_ids` reads.
+BIB_IDENTITY_FIELDS = ("title", "eprint", "eprinttype", "archiveprefix", *BIB_ARXIV_TEXT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Ids:
+    """What identifies a paper: arXiv id (no version), DOI (comparable, not arXiv's), folded title."""
+
+    arxiv_id: str | None = None
+    doi: str | None = None
+    title: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.arxiv_id or self.doi or self.title)
+
+
+def title_key(title: str) -> str:
+    """The folded title (case, accents, punctuation and whitespace ignored). A title made only of
+    symbols folds to nothing; it then stands for itself (whitespace collapsed)."""
+    return fold(title) or clean_spaces(title)
+
+
+def make_ids(arxiv_id: str | None, doi: str | None, title: str = "", folded: bool = False) -> Ids:
+    """:class:`Ids` from raw values: the arXiv id normalised, the DOI normalised (the arXiv DOI read as
+    the arXiv id), the title folded unless ``folded`` says it is already."""
+    arxiv = normalise_arxiv_id(arxiv_id) if arxiv_id else None
+    comparable = normalise_doi(doi) if doi else None
+    if comparable and comparable.startswith(ARXIV_DOI_PREFIX):
+        arxiv = arxiv or normalise_arxiv_id(comparable[len(ARXIV_DOI_PREFIX) :])
+        comparable = None
+    return Ids(arxiv, comparable, title if folded else title_key(title) if title else "")
+
+
+# -- readers ----------------------------------------------------------------------------------------
+def paper_ids(paper: Paper, title: str | None = None) -> Ids:
+    """The :class:`Ids` of a Paper (``title``: its folded title when the caller has it already)."""
+    arxiv_id = paper.arxiv_id or None  # normalised by Paper itself
+    doi = normalise_doi(paper.doi) if paper.doi else None
+    if doi and doi.startswith(ARXIV_DOI_PREFIX):
+        arxiv_id = arxiv_id or normalise_arxiv_id(doi[len(ARXIV_DOI_PREFIX) :])
+        doi = None
+    return Ids(arxiv_id, doi, paper.title_key if title is None else title)
+
+
+def bib_arxiv_id(fields: Mapping[str, str]) -> str | None:
+    """The arXiv id of a .bib entry (field names lower case): its ``eprint`` when the entry's
+    ``eprinttype``/``archivePrefix`` is arXiv or not given, else an id named in its URL, DOI, journal,
+    number, howpublished or note (``arXiv:2310.12920``). An eprint of another archive (HAL, PubMed…)
+    is not an arXiv id."""
+    eprint = fields.get("eprint")
+    if eprint:
+        kind = (fields.get("eprinttype") or fields.get("archiveprefix") or "arxiv").strip().lower()
+        if kind == "arxiv":
+            found = normalise_arxiv_id(eprint)
+            if found:
+                return found
+    return find_arxiv_id(*(fields.get(name) for name in BIB_ARXIV_TEXT_FIELDS))
+
+
+def bib_title(value: str) -> str:
+    """A .bib title as text: LaTeX decoded (the one decoder, :mod:`bibbridge.text.latex`)."""
+    from .text.latex import latex_to_text, needs_decoding
+
+    return latex_to_text(value, tie=" ") if needs_decoding(value) else value
+
+
+def bib_ids(fields: Mapping[str, str]) -> Ids:
+    """The :class:`Ids` of a .bib entry's fields (lower-case names; values as written, LaTeX and all)."""
+    title = fields.get("title") or ""
+    return make_ids(bib_arxiv_id(fields), fields.get("doi"), bib_title(title) if title else "")
+
+
+def csl_arxiv_id(item: Mapping[str, Any]) -> str | None:
+    """The arXiv id of a CSL-JSON item: named in its ``number``, ``URL``, ``archive_location`` or DOI."""
+    names = ("number", "URL", "archive_location", "DOI")
+    return find_arxiv_id(*(str(item.get(name) or "") for name in names))
+
+
+def csl_ids(item: Mapping[str, Any]) -> Ids:
+    """The :class:`Ids` of a CSL-JSON item (``DOI``, :func:`csl_arxiv_id`, ``title`` LaTeX decoded:
+    Better BibTeX may leave some)."""
+    title = str(item.get("title") or "")
+    return make_ids(csl_arxiv_id(item), str(item.get("DOI") or ""), bib_title(title) if title else "")
+
+
+def zotero_ids(data: Mapping[str, Any]) -> Ids:
+    """The :class:`Ids` of a Zotero item's data (arXiv id and DOI as :func:`bibbridge.zotero.mapper.
+    item_facts` reads them: ``archiveID``, Extra, URL, DOI)."""
+    from .zotero.mapper import item_facts
+
+    facts = item_facts(dict(data))
+    return make_ids(facts.arxiv_id, facts.doi, str(data.get("title") or ""))
+
+
+def registry_ids(row: Any) -> Ids:
+    """The :class:`Ids` of a key registry row (:class:`bibbridge.keys.registry.KeyRow` or any object
+    with ``arxiv_id``, ``doi`` and ``title``)."""
+    return make_ids(row.arxiv_id, row.doi, row.title or "")
+
+
+# -- the rule -----------------------------------------------------------------------------------------
+def certainly_different(a: Ids, b: Ids) -> bool:
+    """True when ``a`` and ``b`` cannot be one paper: different arXiv ids or different DOIs."""
+    return bool(
+        (a.arxiv_id and b.arxiv_id and a.arxiv_id != b.arxiv_id) or (a.doi and b.doi and a.doi != b.doi)
+    )
+
+
+def same_paper(a: Ids, b: Ids) -> bool:
+    """True when ``a`` and ``b`` are the same paper (see the module doc)."""
+    if certainly_different(a, b):
+        return False
+    if a.arxiv_id and a.arxiv_id == b.arxiv_id:
+        return True
+    if a.doi and a.doi == b.doi:
+        return True
+    if a.title != b.title:
+        return False
+    return bool(a.title) or not (a.arxiv_id or a.doi or b.arxiv_id or b.doi)
+
+
+#: How a store answers "rows with this arXiv id / DOI / folded title": ``(kind, value)`` → ``(ids, row)``.
+Lookup = Callable[[str, str], Iterable[tuple[Ids, T]]]
+
+
+def best_match(ids: Ids, lookup: Lookup[T]) -> tuple[str, list[T]]:
+    """What matched (``"arxiv"``, ``"doi"``, ``"title"``; ``""`` for nothing) and the records of the
+    paper ``ids`` a store holds, best first: those found by arXiv id, else by DOI, else by folded
+    title, keeping only those :func:`same_paper` accepts (in the store's order)."""
+    for kind, value in (("arxiv", ids.arxiv_id), ("doi", ids.doi), ("title", ids.title)):
+        if value is None or (not value and kind != "title"):
+            continue
+        found = [row for other, row in lookup(kind, value) if same_paper(ids, other)]
+        if found:
+            return kind, found
+    return "", []
+
+
+def best_group(ids: Ids, lookup: Lookup[T]) -> list[T]:
+    """The records of :func:`best_match`."""
+    return best_match(ids, lookup)[1]
+
+
+class IdentityIndex(Generic[T]):
+    """Records (any values) indexed by their :class:`Ids`, to find those of a paper among many.
+
+    A record that gains identifiers (a merge) is :meth:`add`-ed again with its new :class:`Ids`; its
+    earlier entries stay, so a caller whose records change checks the current :class:`Ids` too.
+    """
+
+    __slots__ = ("_by",)
+
+    def __init__(self, records: Iterable[tuple[Ids, T]] = ()) -> None:
+        self._by: dict[tuple[str, str], list[tuple[Ids, T]]] = {}
+        for ids, value in records:
+            self.add(ids, value)
+
+    def add(self, ids: Ids, value: T) -> None:
+        by = self._by
+        if ids.arxiv_id:
+            by.setdefault(("arxiv", ids.arxiv_id), []).append((ids, value))
+        if ids.doi:
+            by.setdefault(("doi", ids.doi), []).append((ids, value))
+        by.setdefault(("title", ids.title), []).append((ids, value))
+
+    def _lookup(self, kind: str, value: str) -> list[tuple[Ids, T]]:
+        return self._by.get((kind, value), [])
+
+    def match(self, ids: Ids) -> tuple[str, list[T]]:
+        """:func:`best_match` in this index."""
+        return best_match(ids, self._lookup)
+
+    def find_all(self, ids: Ids) -> list[T]:
+        """Every record of the paper ``ids`` in the best group (see :func:`best_match`)."""
+        return best_match(ids, self._lookup)[1]
+
+    def find(self, ids: Ids) -> T | None:
+        """The first record of the paper ``ids``, or None."""
+        found = best_match(ids, self._lookup)[1]
+        return found[0] if found else None
