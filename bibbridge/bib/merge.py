@@ -114,9 +114,10 @@ class ExistingEntries:
         self.keys = [key for key, _, _ in records]
         self._by_key: dict[str, int] | None = None
         self.index: IdentityIndex[_Known] = IdentityIndex()
-        want_arxiv = {p.arxiv_id for p in papers if p.arxiv_id}
-        want_doi = {d for p in papers if (d := p.doi_key)}
-        first_words = {t.split(" ", 1)[0] for p in papers if (t := p.title_key)}
+        wanted = [paper_ids(p) for p in papers]
+        want_arxiv = {ids.arxiv_id for ids in wanted if ids.arxiv_id}
+        want_doi = {ids.doi for ids in wanted if ids.doi}
+        first_words = {ids.title.split(" ", 1)[0] for ids in wanted if ids.title}
         titles = [fields.get("title") or "" for _, _, fields in records]
         # LaTeX and non-ASCII titles decoded in one pass (the one decoder), before the first-word test.
         odd = [i for i, t in enumerate(titles) if t and (not t.isascii() or needs_decoding(t))]
@@ -167,9 +168,7 @@ class ExistingEntries:
 def match_fields(papers: list[Paper]) -> list[str]:
     """The fields of the existing entries that can match ``papers`` (the reader skips the rest)."""
     fields = ["title"]
-    if any(p.doi_key for p in papers):
-        fields.append("doi")
-    if any(p.arxiv_id for p in papers) or len(fields) > 1:
+    if any(p.doi or p.arxiv_id for p in papers):  # the DOI field can hold arXiv's DOI too
         fields.extend(name for name in BIB_IDENTITY_FIELDS if name not in fields)
     return fields
 
