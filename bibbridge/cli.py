@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from . import __version__
+from . import cli_resolve as _resolve_options
 from .errors import BibbridgeError
-from .metadata import options as _resolve_options
 
 READ_FORMATS = ("auto", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
 

@@ -394,11 +394,12 @@ def _zotero_creator(creator: Any) -> str:
 
 
 def _is_unreachable(exc: BaseException) -> bool:
-    """Connection failures and timeouts (httpx2's or the OS's), and errors the client marks as such."""
-    if isinstance(exc, OSError):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"TransportError", "ConnectError", "TimeoutException", "NetworkError", "ZoteroError"})
+    """Connection failures and timeouts (httpx2's or the OS's), and the Zotero client's failures."""
+    import httpx2
+
+    from ..zotero.client import ZoteroError
+
+    return isinstance(exc, (OSError, httpx2.TransportError, ZoteroError))
 
 
 def _reason(exc: BaseException) -> str:

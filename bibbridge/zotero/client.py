@@ -47,6 +47,10 @@ class ZoteroError(BibbridgeError):
     exit_code = 1
 
 
+class StillFailing(ZoteroError):
+    """A request kept failing (connection, 429/5xx) through every attempt: the sync gives up."""
+
+
 class PreconditionFailed(ZoteroError):
     """412: the library (or object) changed since the version we sent; refresh and retry."""
 
@@ -334,7 +338,7 @@ class ZoteroClient:
                 )
                 delay = max(delay, told or 0.0)
             self._defer(delay)
-        raise ZoteroError(f"{what} still failing after {self.attempts} attempts: {reason}")
+        raise StillFailing(f"{what} still failing after {self.attempts} attempts: {reason}")
 
     def _get(self, path: str, params: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
         """A GET through pyzotero's client and default headers (for what pyzotero cannot send)."""

@@ -32,6 +32,7 @@ from .client import (
     MAX_BATCH,
     Library,
     PreconditionFailed,
+    StillFailing,
     WriteResult,
     ZoteroClient,
     ZoteroError,
@@ -352,7 +353,7 @@ class _Sync:
         except ZoteroError as exc:
             for item in items:
                 self._fail(papers_of[item.key], 0, exc.message)
-            if "still failing" in exc.message:
+            if isinstance(exc, StillFailing):
                 raise _GiveUp() from None
             return []
         self.wrote = True
@@ -452,7 +453,7 @@ class _Sync:
         except ZoteroError as exc:
             for paper in batch:
                 self.failed[paper.identity] = FailedPaper(paper, 0, exc.message)
-            if "still failing" in exc.message:
+            if isinstance(exc, StillFailing):
                 raise _GiveUp() from None
             return
         self.wrote = True

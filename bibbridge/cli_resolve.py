@@ -1,7 +1,7 @@
 """Command-line glue for resolving: the ``--resolve/--offline/--s2`` options and stderr progress.
 
-Used by ``bibbridge resolve`` and by the ``bib`` and ``sync`` commands' ``--resolve``; imported only by
-:mod:`bibbridge.cli` (click is already loaded there).
+Part of the CLI layer (only :mod:`bibbridge.cli` and this module import click). Used by ``bibbridge
+resolve`` and by the ``bib`` and ``sync`` commands' ``--resolve``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..model import Paper
-    from .resolver import ResolveProgress
+    from .metadata.resolver import ResolveProgress
+    from .model import Paper
 
 
 def s2_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,7 +50,7 @@ def s2_default(use_s2: bool | None) -> bool:
     """``--s2``/``--no-s2`` when given, else the config file's ``[resolve] s2`` (off by default)."""
     if use_s2 is not None:
         return use_s2
-    from ..home import load_config
+    from .home import load_config
 
     section = load_config().get("resolve", {})
     return bool(section.get("s2", False)) if isinstance(section, dict) else False
@@ -92,7 +92,7 @@ def resolve_if_asked(
     papers: list[Paper], resolve_papers: bool, offline: bool, use_s2: bool | None
 ) -> list[Paper]:
     """For ``bib``/``sync``: the completed records when ``--resolve`` (or ``--offline``) was given."""
-    from .resolver import maybe_resolve
+    from .metadata.resolver import maybe_resolve
 
     if not (resolve_papers or offline):
         return papers
