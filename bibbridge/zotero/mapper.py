@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from ..model import Paper
-from ..text import ARXIV_NEW, ARXIV_OLD, arxiv_doi, normalise_arxiv_id, normalise_doi, normalise_title
+from ..text import arxiv_doi, find_arxiv_id, normalise_arxiv_id, normalise_doi, normalise_title
 
 ITEM_TYPE = "preprint"
 ARXIV_CATALOG = "arXiv.org"
@@ -27,10 +27,6 @@ HF_CATALOG = "Hugging Face Daily Papers"
 #: Item types that are not references (never matched against papers).
 NON_REGULAR_TYPES = frozenset({"note", "attachment", "annotation"})
 
-_ARXIV_IN_TEXT = re.compile(
-    rf"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.)(?P<id>{ARXIV_NEW}|{ARXIV_OLD})",
-    re.IGNORECASE,
-)
 _EXTRA_LINE = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z \-_.]*?)\s*:\s*(?P<value>.+?)\s*$")
 
 
@@ -146,14 +142,7 @@ def _arxiv_id(data: dict[str, Any], extra: str) -> str | None:
     archive_id = normalise_arxiv_id(data.get("archiveID") or "")
     if archive_id:
         return archive_id
-    for text in (extra, data.get("url"), data.get("DOI")):
-        if text:
-            m = _ARXIV_IN_TEXT.search(text)
-            if m:
-                found = normalise_arxiv_id(m.group("id"))
-                if found:
-                    return found
-    return None
+    return find_arxiv_id(extra, data.get("url"), data.get("DOI"))  # the text layer's one rule
 
 
 def _doi(data: dict[str, Any], fields: dict[str, list[str]]) -> str | None:
