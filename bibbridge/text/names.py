@@ -9,6 +9,7 @@ runs to the end; "Last, First" puts it before the comma; a quoted or braced grou
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 # Lower-case words that begin a family name when they follow the given names ("Vincent van Gogh",
 # "Walter de la Mare", "Tawfiq al Hakim"). BibTeX's "von part" rule, restricted to known particles so
@@ -39,6 +40,13 @@ _QUOTED = re.compile(r'"([^"]+)"|\{([^{}]+)\}')
 _SPACES = re.compile(r"\s+")
 
 
+class Name(NamedTuple):
+    """A personal name split: ``given`` ("" for a single name) and ``family`` (with its particles)."""
+
+    given: str
+    family: str
+
+
 def _is_suffix(word: str) -> bool:
     return word.lower().strip(",") in SUFFIXES
 
@@ -57,23 +65,25 @@ def _starts_family(words: list[str], i: int) -> bool:
     return bare == "Van" and words[i + 1].lower() in _LINKED_WITH_VAN
 
 
-def split_name(name: str) -> tuple[str, str]:
-    """``(given, family)`` of a personal name written as one string.
+def split_name(name: str) -> Name:
+    """``(given, family)`` of a personal name written as one string (a :class:`Name`).
 
     >>> split_name("Aaron van den Oord")
-    ('Aaron', 'van den Oord')
+    Name(given='Aaron', family='van den Oord')
     >>> split_name("van Gogh, Vincent")
-    ('Vincent', 'van Gogh')
+    Name(given='Vincent', family='van Gogh')
     >>> split_name("José Ortega y Gasset")
-    ('José', 'Ortega y Gasset')
+    Name(given='José', family='Ortega y Gasset')
     >>> split_name("Martin Luther King, Jr.")
-    ('Martin Luther', 'King')
+    Name(given='Martin Luther', family='King')
+    >>> split_name("Henry Ford II")
+    Name(given='Henry', family='Ford')
     >>> split_name("OECD")
-    ('', 'OECD')
+    Name(given='', family='OECD')
     """
     name = _SPACES.sub(" ", name or "").strip().strip(",").strip()
     if not name:
-        return "", ""
+        return Name("", "")
 
     # A quoted or braced group is the family name when it ends the name or precedes the comma.
     quoted = list(_QUOTED.finditer(name))
@@ -82,9 +92,9 @@ def split_name(name: str) -> tuple[str, str]:
         family = last.group(1) or last.group(2)
         before, after = name[: last.start()].strip(), name[last.end() :].strip()
         if after.startswith(","):  # '"van Gulik", Robert'
-            return after[1:].strip(), family.strip()
+            return Name(after[1:].strip(), family.strip())
         if not after or _is_suffix(after):
-            return before.rstrip(",").strip(), family.strip()
+            return Name(before.rstrip(",").strip(), family.strip())
 
     if "," in name:
         parts = [part.strip() for part in name.split(",")]
@@ -93,7 +103,7 @@ def split_name(name: str) -> tuple[str, str]:
             name = parts[0]  # "Martin Luther King, Jr.": a suffix, not a given name
         elif len(parts) >= 2:
             rest = [part for part in parts[1:] if not _is_suffix(part)]
-            return " ".join(rest), parts[0]  # "von Last, Jr, First" / "Last, First"
+            return Name(" ".join(rest), parts[0])  # "von Last, Jr, First" / "Last, First"
         else:
             name = parts[0] if parts else ""
 
@@ -101,7 +111,7 @@ def split_name(name: str) -> tuple[str, str]:
     while len(words) > 1 and _is_suffix(words[-1]):
         words.pop()
     if len(words) == 1:
-        return "", words[0]
+        return Name("", words[0])
 
     start = len(words) - 1
     for i in range(1, len(words) - 1):
@@ -111,9 +121,9 @@ def split_name(name: str) -> tuple[str, str]:
     # Spanish double family names joined by "y": "José Ortega y Gasset".
     if start > 1 and words[start] == "y":
         start -= 1
-    return " ".join(words[:start]), " ".join(words[start:])
+    return Name(" ".join(words[:start]), " ".join(words[start:]))
 
 
 def family_name(name: str) -> str:
     """The family name of ``name`` with its particles ("Vincent van Gogh" → "van Gogh")."""
-    return split_name(name)[1]
+    return split_name(name).family
