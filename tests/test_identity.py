@@ -127,3 +127,24 @@ def test_decoding_what_the_writer_wrote_gives_the_text_back(text: str) -> None:
     assert latex_to_text(escape_text(text)) == expected
     assert latex_to_text(protect_title(text)) == expected
     assert latex_to_text(escape_text(text, ascii=False)) == expected
+
+
+@SETTINGS
+@given(paper=papers)
+def test_every_record_kind_reads_the_same_identifiers(paper: Paper) -> None:
+    """A paper written as a .bib entry, a CSL item, a Zotero item and a registry row reads back as
+    the same Ids, whichever reader reads it."""
+    from bibbridge.bib.csl import csl_item
+    from bibbridge.bib.reader import parse_bib
+    from bibbridge.identity import csl_ids, registry_ids, zotero_ids
+    from bibbridge.keys.registry import KeyRow
+    from bibbridge.zotero.mapper import paper_to_item
+
+    expected = paper_ids(paper)
+    for style in ("bibtex", "biblatex"):
+        (entry,) = parse_bib(render([paper], {paper.identity: "k"}, style)).entries
+        assert bib_ids(entry.fields) == expected, style
+    assert csl_ids(csl_item(paper, "k")) == expected
+    assert zotero_ids(paper_to_item(paper, "k")) == expected
+    row = KeyRow("k", expected.arxiv_id, expected.doi, paper.title, list(paper.authors), None)
+    assert registry_ids(row) == expected
