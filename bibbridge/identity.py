@@ -24,8 +24,7 @@ procedure itself, for stores that look rows up their own way (the registry's SQL
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from .text import clean_spaces, find_arxiv_id, fold, normalise_arxiv_id, normalise_doi
 
@@ -42,17 +41,18 @@ BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished", "not
 BIB_IDENTITY_FIELDS = ("title", "eprint", "eprinttype", "archiveprefix", *BIB_ARXIV_TEXT_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Ids:
-    """What identifies a paper: arXiv id (no version), DOI (comparable, not arXiv's), folded title."""
+class Ids(NamedTuple):
+    """What identifies a paper: arXiv id (no version), DOI (comparable, not arXiv's), folded title.
+
+    A named tuple: made for every record matched, so it must be cheap to make.
+    """
 
     arxiv_id: str | None = None
     doi: str | None = None
     title: str = ""
 
-    @property
-    def empty(self) -> bool:
-        return not (self.arxiv_id or self.doi or self.title)
+
+_new_ids = tuple.__new__
 
 
 def title_key(title: str) -> str:
@@ -76,11 +76,16 @@ def make_ids(arxiv_id: str | None, doi: str | None, title: str = "", folded: boo
 def paper_ids(paper: Paper, title: str | None = None) -> Ids:
     """The :class:`Ids` of a Paper (``title``: its folded title when the caller has it already)."""
     arxiv_id = paper.arxiv_id or None  # normalised by Paper itself
-    doi = normalise_doi(paper.doi) if paper.doi else None
-    if doi and doi.startswith(ARXIV_DOI_PREFIX):
-        arxiv_id = arxiv_id or normalise_arxiv_id(doi[len(ARXIV_DOI_PREFIX) :])
+    doi = paper.doi
+    if doi:
+        doi = normalise_doi(doi)
+        if doi and doi.startswith(ARXIV_DOI_PREFIX):
+            arxiv_id = arxiv_id or normalise_arxiv_id(doi[len(ARXIV_DOI_PREFIX) :])
+            doi = None
+    else:
         doi = None
-    return Ids(arxiv_id, doi, paper.title_key if title is None else title)
+    # tuple.__new__ directly: made for every paper deduped, and Ids() costs a Python call more.
+    return _new_ids(Ids, (arxiv_id, doi, title_key(paper.title) if title is None else title))
 
 
 def bib_arxiv_id(fields: Mapping[str, str]) -> str | None:
@@ -149,15 +154,15 @@ def certainly_different(a: Ids, b: Ids) -> bool:
 
 def same_paper(a: Ids, b: Ids) -> bool:
     """True when ``a`` and ``b`` are the same paper (see the module doc)."""
-    if certainly_different(a, b):
-        return False
-    if a.arxiv_id and a.arxiv_id == b.arxiv_id:
+    arxiv_a, doi_a, title_a = a
+    arxiv_b, doi_b, title_b = b
+    if (arxiv_a and arxiv_b and arxiv_a != arxiv_b) or (doi_a and doi_b and doi_a != doi_b):
+        return False  # certainly different
+    if (arxiv_a and arxiv_a == arxiv_b) or (doi_a and doi_a == doi_b):
         return True
-    if a.doi and a.doi == b.doi:
-        return True
-    if a.title != b.title:
+    if title_a != title_b:
         return False
-    return bool(a.title) or not (a.arxiv_id or a.doi or b.arxiv_id or b.doi)
+    return bool(title_a) or not (arxiv_a or doi_a or arxiv_b or doi_b)
 
 
 #: How a store answers "rows with this arXiv id / DOI / folded title": ``(kind, value)`` → ``(ids, row)``.
@@ -168,13 +173,17 @@ def best_match(ids: Ids, lookup: Lookup[T]) -> tuple[str, list[T]]:
     """What matched (``"arxiv"``, ``"doi"``, ``"title"``; ``""`` for nothing) and the records of the
     paper ``ids`` a store holds, best first: those found by arXiv id, else by DOI, else by folded
     title, keeping only those :func:`same_paper` accepts (in the store's order)."""
-    for kind, value in (("arxiv", ids.arxiv_id), ("doi", ids.doi), ("title", ids.title)):
-        if value is None or (not value and kind != "title"):
-            continue
-        found = [row for other, row in lookup(kind, value) if same_paper(ids, other)]
+    arxiv_id, doi, title = ids
+    if arxiv_id:
+        found = [row for other, row in lookup("arxiv", arxiv_id) if same_paper(ids, other)]
         if found:
-            return kind, found
-    return "", []
+            return "arxiv", found
+    if doi:
+        found = [row for other, row in lookup("doi", doi) if same_paper(ids, other)]
+        if found:
+            return "doi", found
+    found = [row for other, row in lookup("title", title) if same_paper(ids, other)]
+    return ("title", found) if found else ("", found)
 
 
 def best_group(ids: Ids, lookup: Lookup[T]) -> list[T]:
@@ -189,33 +198,51 @@ class IdentityIndex(Generic[T]):
     earlier entries stay, so a caller whose records change checks the current :class:`Ids` too.
     """
 
-    __slots__ = ("_by",)
+    __slots__ = ("_arxiv", "_doi", "_title", "_lookup")
 
     def __init__(self, records: Iterable[tuple[Ids, T]] = ()) -> None:
-        self._by: dict[tuple[str, str], list[tuple[Ids, T]]] = {}
+        self._arxiv: dict[str, list[tuple[Ids, T]]] = {}
+        self._doi: dict[str, list[tuple[Ids, T]]] = {}
+        self._title: dict[str, list[tuple[Ids, T]]] = {}
+        by = {"arxiv": self._arxiv, "doi": self._doi, "title": self._title}
+
+        def lookup(kind: str, value: str) -> list[tuple[Ids, T]]:
+            return by[kind].get(value, _NONE)
+
+        self._lookup = lookup
         for ids, value in records:
             self.add(ids, value)
 
     def add(self, ids: Ids, value: T) -> None:
-        by = self._by
-        if ids.arxiv_id:
-            by.setdefault(("arxiv", ids.arxiv_id), []).append((ids, value))
-        if ids.doi:
-            by.setdefault(("doi", ids.doi), []).append((ids, value))
-        by.setdefault(("title", ids.title), []).append((ids, value))
-
-    def _lookup(self, kind: str, value: str) -> list[tuple[Ids, T]]:
-        return self._by.get((kind, value), [])
+        arxiv_id, doi, title = ids
+        entry = (ids, value)
+        if arxiv_id:
+            self._arxiv.setdefault(arxiv_id, []).append(entry)
+        if doi:
+            self._doi.setdefault(doi, []).append(entry)
+        found = self._title.get(title)
+        if found is None:
+            self._title[title] = [entry]
+        else:
+            found.append(entry)
 
     def match(self, ids: Ids) -> tuple[str, list[T]]:
         """:func:`best_match` in this index."""
+        arxiv_id, doi, title = ids
+        # The common case, a paper the index has never seen: three dict probes, no matching.
+        if title not in self._title and (not arxiv_id or arxiv_id not in self._arxiv):
+            if not doi or doi not in self._doi:
+                return "", _NONE
         return best_match(ids, self._lookup)
 
     def find_all(self, ids: Ids) -> list[T]:
         """Every record of the paper ``ids`` in the best group (see :func:`best_match`)."""
-        return best_match(ids, self._lookup)[1]
+        return self.match(ids)[1]
 
     def find(self, ids: Ids) -> T | None:
         """The first record of the paper ``ids``, or None."""
-        found = best_match(ids, self._lookup)[1]
+        found = self.match(ids)[1]
         return found[0] if found else None
+
+
+_NONE: list = []

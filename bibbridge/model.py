@@ -194,16 +194,19 @@ def dedupe(papers: list[Paper]) -> list[Paper]:
     current: list[Ids] = []  # the Ids of out[i] as merged so far
     out: list[Paper] = []
     for paper in papers:
-        ids = paper_ids(paper)
-        found = next((i for i in index.find_all(ids) if same_paper(ids, current[i])), None)
-        if found is None:
+        ids = paper_ids(paper)  # the title folded once: folding is the cost of deduping large digests
+        for found in index.match(ids)[1]:
+            if same_paper(ids, current[found]):  # still, after what was merged into it
+                break
+        else:
             index.add(ids, len(out))
             current.append(ids)
             out.append(paper)
             continue
-        out[found] = out[found].merge(paper)
-        merged = paper_ids(out[found])
-        if merged != current[found]:
-            index.add(merged, found)
-            current[found] = merged
+        merged = out[found] = out[found].merge(paper)
+        # The merged record keeps the first sighting's title: only its arXiv id or DOI can be new.
+        new = paper_ids(merged, current[found].title)
+        if new != current[found]:
+            index.add(new, found)
+            current[found] = new
     return out
