@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,12 @@ from .index import (
     YEARS,
     Record,
     Table,
-    cached_table,
+    cache_path_for,
     clean_arxiv_ids,
     each_line_matches,
+    file_stamp,
     line_numbers,
+    load_cache,
 )
 from .match import Query
 
@@ -126,11 +128,23 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
     return set(line_numbers(joined, needle))
 
 
-def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
-    """The table of .bib entries given as columns (see :class:`bibbridge.bib.reader.BibColumns`): each
-    column's LaTeX decoded in one pass, a Python step a row only where a column needs it."""
+def decode_titles(titles: list[str]) -> list[str]:
+    """LaTeX → text for a column of titles (the one place lookup decodes them)."""
     from .detex import detex_many
 
+    return detex_many(titles)
+
+
+def decode_names(names: list[str]) -> list[str]:
+    """LaTeX → text for a column of BibTeX name lists; "A and B" → names joined by :data:`NAME_SEP`."""
+    from .detex import detex_many
+
+    return detex_many(names, replace=(" and ", NAME_SEP))
+
+
+def bib_columns(keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> tuple[list, ...]:
+    """The columns :meth:`Table.add` takes, from .bib entries given as columns (see
+    :class:`bibbridge.bib.reader.BibColumns`): a Python step a row only where a column needs it."""
     count = len(keys)
     years = fields["year"]
     if "" in years:
@@ -154,47 +168,45 @@ def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], 
     editors = fields["editor"]
     if editors.count("") != count:
         authors = [author or editor for author, editor in zip(authors, editors, strict=True)]
-    return Table.from_columns(
-        name,
-        keys,
-        detex_many(fields["title"]),
-        # "A and B and others" → names; "others" is dropped when a row is shown.
-        detex_many(authors, replace=(" and ", NAME_SEP)),
-        years,
-        fields["doi"],
-        arxiv_ids,
-        lines,
-        name,
-    )
+    # "A and B and others" → names; "others" is dropped when a row is shown.
+    titles, names = decode_titles(fields["title"]), decode_names(authors)
+    return keys, titles, names, years, fields["doi"], arxiv_ids, lines
+
+
+def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
+    """The table of .bib entries given as columns (see :func:`bib_columns`)."""
+    return Table.from_columns(name, *bib_columns(keys, fields, lines), name)  # type: ignore[arg-type]
 
 
 class BibFile(Source):
-    """A .bib file; its table is cached under ``$BIBBRIDGE_HOME`` until the file's size or mtime changes."""
+    """A .bib file; its table is cached under ``$BIBBRIDGE_HOME`` and updated by the entries that
+    changed (see :mod:`.bibtable`)."""
 
     def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or str(path)
 
     def table(self, query: Query | None = None) -> Table:
-        words = query.words if query is not None else ()
-        return cached_table(_readable_file(self.path), "bib", self.name, lambda p: self._build(p, words))
-
-    def _build(self, path: Path, words: Sequence[str] = ()) -> Table:
-        """Read the file into its table (``words``: the query's, see :func:`.parallel.parallel_bib_table`)."""
-        from ..bib.reader import scan_columns
-        from .parallel import parallel_bib_table
+        from .bibtable import bib_file_table
 
         try:
-            # A large file on several cores when that gives the very same table (else None).
-            table = parallel_bib_table(path, self.name, words=words)
-            if table is not None:
-                return table
-            columns = scan_columns(path, BIB_FIELDS)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=str(self.path)) from None
+            return bib_file_table(_readable_file(self.path), self.name)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=str(self.path)) from None
-        return bib_columns_table(self.name, columns.keys, columns.fields, columns.lines)
+
+
+def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
+    """The table of file ``path``, from the cache when the file's size and mtime are unchanged, else
+    ``build(path)``, cached (a lost or torn cache file only costs a rebuild: no fsync)."""
+    path = path.resolve()
+    stamp, cache = file_stamp(path), cache_path_for(path, kind)
+    table = load_cache(cache)
+    if table is None or table.stamp != stamp:
+        table = build(path)
+        table.cache, table.stamp = cache, stamp
+        table.store()
+    table.name = name
+    return table
 
 
 # -- CSL-JSON ----------------------------------------------------------------------------------------
@@ -240,15 +252,8 @@ def csl_record(item: dict[str, Any]) -> Record | None:
         str(item.get("archive_location") or ""),
         doi,
     )
-    return (
-        key,
-        detex(str(item.get("title") or "")),
-        [n for n in authors if n],
-        csl_year(item),
-        doi,
-        arxiv_id,
-        None,
-    )
+    return Record(key, detex(str(item.get("title") or "")), [n for n in authors if n], csl_year(item), doi,
+                  arxiv_id)
 
 
 class CslFile(Source):
@@ -300,7 +305,7 @@ class LocalRegistry(Source):
         return Table.build(
             self.name,
             (
-                (key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "", None)
+                Record(key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "")
                 for key, arxiv_id, doi, title, authors, year in rows
             ),
         )
@@ -378,15 +383,8 @@ def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
             continue
         authors = [_zotero_creator(c) for c in item.get("creators") or []]
         arxiv_id = str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url"))
-        yield (
-            key,
-            str(item.get("title") or ""),
-            [a for a in authors if a],
-            str(item.get("year") or ""),
-            str(item.get("doi") or ""),
-            arxiv_id,
-            None,
-        )
+        title, year, doi = (str(item.get(name) or "") for name in ("title", "year", "doi"))
+        yield Record(key, title, [a for a in authors if a], year, doi, arxiv_id)
 
 
 def _zotero_creator(creator: Any) -> str:
