@@ -18,6 +18,7 @@ from bibbridge.keylookup.index import NAME_SEP, Table, clean_arxiv_id
 from bibbridge.keylookup.sources import BIB_FIELDS, _arxiv_in, _year, bib_columns_table, bib_table
 from tests.support.lookup_tables import table_content
 
+
 def entry_by_entry(name: str, entries: list) -> Table:
     """The table by the rules applied one entry at a time (the reference)."""
     fields = [entry.fields for entry in entries]

@@ -64,8 +64,10 @@ def cold_content(path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> dic
 
 def answers(path: Path, queries: list[str]) -> list[list[tuple]]:
     finder = Lookup([BibFile(path)])
-    return [[(m.key, m.score, m.matched, m.candidate.paper.source["line"]) for m in finder.search(q, min_score=0)]
-            for q in queries]
+    return [
+        [(m.key, m.score, m.matched, m.candidate.paper.source["line"]) for m in finder.search(q, min_score=0)]
+        for q in queries
+    ]
 
 
 def test_a_rewrite_in_another_order_reads_only_the_new_entries(
@@ -84,11 +86,16 @@ def test_a_rewrite_in_another_order_reads_only_the_new_entries(
     assert all(part.startswith("@string") for part in head[1:])
     removed = re.match(r"@\w+\{([^,]+),", entries[10]).group(1)
     changed = re.match(r"@\w+\{([^,]+),", entries[20]).group(1)
-    entries[20] = re.sub(r"title *= \{[^\n]*\},", "title = {Quokka Habitats of Rottnest},", entries[20], count=1)
+    entries[20] = re.sub(
+        r"title *= \{[^\n]*\},", "title = {Quokka Habitats of Rottnest},", entries[20], count=1
+    )
     del entries[10]
     random.Random(1).shuffle(entries)
-    entries.insert(300, "@article{newcomer2026,\n  title = {Wombat Burrows},\n  author = {Roo, Kanga},\n"
-                        "  year = {2026},\n}\n")
+    entries.insert(
+        300,
+        "@article{newcomer2026,\n  title = {Wombat Burrows},\n  author = {Roo, Kanga},\n"
+        "  year = {2026},\n}\n",
+    )
     bib.write_text(joined([*head, *entries]), encoding="utf-8")
 
     found = answers(bib, ["quokka habitats rottnest", "wombat burrows", removed, "newcomer2026"])
@@ -123,7 +130,9 @@ def edited_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, se
 
 
 def entry(key: str, title: str, extra: str = "") -> str:
-    return f"@article{{{key},\n  title = {{{title}}},\n  author = {{Ann Author}},\n  year = 2020,{extra}\n}}\n\n"
+    return (
+        f"@article{{{key},\n  title = {{{title}}},\n  author = {{Ann Author}},\n  year = 2020,{extra}\n}}\n\n"
+    )
 
 
 def many(prefix: str, count: int) -> str:
@@ -148,15 +157,21 @@ def test_string_macros(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: 
 def test_a_value_holding_a_line_starting_with_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inner = "\n".join(f"@misc{{fake{i}, title={{not an entry}}}}" for i in range(5))
     text = many("a", 10) + entry("long", "Long abstract", f"\n  abstract = {{{inner}}},") + many("b", 10)
-    bib = edited_twice(tmp_path, monkeypatch, text, text.replace("not an entry}}\n@misc{fake3", "x}}\n@misc{fake3"))
+    bib = edited_twice(
+        tmp_path, monkeypatch, text, text.replace("not an entry}}\n@misc{fake3", "x}}\n@misc{fake3")
+    )
     assert answers(bib, ["fake3"]) == [[]] or all(k != "fake3" for k, *_ in answers(bib, ["fake3"])[0])
     assert answers(bib, ["long abstract"])[0][0][0] == "long"
 
 
 def test_a_file_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = many("a", 10) + entry("m", "M\xfcller") + many("b", 10)
-    bib = edited_twice(tmp_path, monkeypatch, text.encode("latin-1"),
-                       text.replace("number 4}", "number four}").encode("latin-1"))
+    bib = edited_twice(
+        tmp_path,
+        monkeypatch,
+        text.encode("latin-1"),
+        text.replace("number 4}", "number four}").encode("latin-1"),
+    )
     assert answers(bib, ["müller"])[0][0][0] == "m"
 
 

@@ -42,8 +42,9 @@ class Chunks:
                 seen[content] = seen.get(content, -1) + 1
                 if seen[content]:
                     self.ids[index] = content + seen[content].to_bytes(4, "big")
-        self.starts = list(accumulate(map(bytes.count, parts[:-1], repeat(b"\n")), lambda a, n: a + n + 1,
-                                      initial=1))
+        self.starts = list(
+            accumulate(map(bytes.count, parts[:-1], repeat(b"\n")), lambda a, n: a + n + 1, initial=1)
+        )
         self.strings = [i for i, part in enumerate(parts) if _STRING_BLOCK.match(part)]
         self.context = hashlib.sha1(b"\n@".join(parts[i] for i in self.strings)).digest()
 
