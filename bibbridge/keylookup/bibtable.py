@@ -4,14 +4,14 @@ Better BibTeX's auto-export rewrites the whole file when one item changes, often
 cache does not trust positions: the file is cut before every line that starts with ``@`` (a *chunk*:
 one entry, with any comment after it), each chunk is named by a hash of its bytes, and the cached table
 knows which rows each chunk gave. When the file changed, only the chunks never seen before are read
-(with the file's ``@string`` blocks in front of them); rows of chunks that are gone are removed; every
+(each after the file's ``@string`` blocks before it); rows of chunks that are gone are removed; every
 row's line is set again from where its chunk now starts. The answer is the table a full read gives,
 whatever order the file is in.
 
 A full read (and no per-chunk bookkeeping) is done when a chunk could read differently alone than within
 the file: the file is not UTF-8, some entry is malformed, a chunk's braces do not balance (an entry
-holding a line that starts with ``@``), an ``@string`` block changed or follows a new chunk, or
-``@string`` blocks sit inside chunks; and when most chunks are new (a full read is then quicker).
+holding a line that starts with ``@``), an ``@string`` block changed, or ``@string`` blocks sit
+inside chunks; and when most chunks are new (a full read is then quicker).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import hashlib
 import re
 from bisect import bisect_right
 from itertools import accumulate, repeat
+from operator import add, methodcaller
 from pathlib import Path
 
 from .index import Table, cache_path_for, file_stamp, load_cache
@@ -35,17 +36,18 @@ class Chunks:
 
     def __init__(self, raw: bytes) -> None:
         self.parts = parts = raw.split(b"\n@")
-        self.ids = [hashlib.sha1(part).digest()[:16] for part in parts]
+        self.ids = list(map(methodcaller("digest"), map(hashlib.sha1, parts)))
         if len(set(self.ids)) < len(self.ids):
             seen: dict[bytes, int] = {}
             for index, content in enumerate(self.ids):
                 seen[content] = seen.get(content, -1) + 1
                 if seen[content]:
                     self.ids[index] = content + seen[content].to_bytes(4, "big")
-        self.starts = list(
-            accumulate(map(bytes.count, parts[:-1], repeat(b"\n")), lambda a, n: a + n + 1, initial=1)
-        )
-        self.strings = [i for i, part in enumerate(parts) if _STRING_BLOCK.match(part)]
+        newlines = map(bytes.count, parts[:-1], repeat(b"\n"))
+        self.starts = list(accumulate(map(add, newlines, repeat(1)), initial=1))
+        # A regex match only for the parts that may start "string", " @String"…
+        maybe = b"sS \t\r\n\xef@"
+        self.strings = [i for i, part in enumerate(parts) if part[:1] in maybe and _STRING_BLOCK.match(part)]
         self.context = hashlib.sha1(b"\n@".join(parts[i] for i in self.strings)).digest()
 
     def text(self, index: int) -> bytes:
@@ -121,16 +123,17 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
     new = [index for index, content_id in enumerate(chunks.ids) if content_id not in content]
     if len(new) > INCREMENTAL_SHARE * len(chunks.ids) or not chunks.balanced(new):
         return None
-    if new and chunks.strings and chunks.strings[-1] > new[0]:  # a macro defined after a new entry
-        return None
-    texts = [chunks.text(i) for i in chunks.strings] + [chunks.text(i) for i in new]
+    # The new chunks in file order, each after the @string blocks before it in the file (and no other).
+    read = sorted({*chunks.strings, *new})
+    texts = [chunks.text(i) for i in read]
     starts = list(accumulate((text.count(b"\n") for text in texts), initial=1))
     try:
         columns = scan_columns(b"".join(texts).decode("utf-8"), BIB_FIELDS, file=name)
     except UnicodeDecodeError:
         return None
-    skip = len(chunks.strings)
-    if columns.problems or any(line < starts[skip] for line in columns.lines):
+    at = [read[bisect_right(starts, line) - 1] for line in columns.lines]  # each entry's chunk
+    place = {chunk: index for index, chunk in enumerate(read)}
+    if columns.problems or not {*at} <= {*new}:
         return None
     # Out with the rows of chunks that are gone, in with the new ones.
     kept = set(chunks.ids)
@@ -140,12 +143,11 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
     offsets: list[int] = extra["offsets"]
     for index in new:
         content[chunks.ids[index]] = []
-    for slot, line in zip(slots, columns.lines, strict=True):
-        at = bisect_right(starts, line) - 1
-        content[chunks.ids[new[at - skip]]].append(slot)
+    for slot, line, chunk in zip(slots, columns.lines, at, strict=True):
+        content[chunks.ids[chunk]].append(slot)
         if slot >= len(offsets):
             offsets.extend(repeat(0, slot + 1 - len(offsets)))
-        offsets[slot] = line - starts[at]
+        offsets[slot] = line - starts[place[chunk]]
     lines = table.lines
     for content_id, start in zip(chunks.ids, chunks.starts, strict=True):
         for slot in content[content_id]:

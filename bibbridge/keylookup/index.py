@@ -211,7 +211,7 @@ def _clean_dois(dois: list[str]) -> list[str]:
 class Table:
     """One source's rows and indexes, each section unpacked on first use (see the module docs)."""
 
-    SECTIONS = ("rows", "lines", "years", "title_lengths", "postings", "keys", "sorted_keys", "ids", "free")
+    SECTIONS = ("rows", "lines", "years", "title_lengths", "postings", "keys", "sorted_keys", "ids", "free", "extra")
     _ARRAYS = {"years": "H", "title_lengths": "H"}
 
     def __init__(self, name: str, file: str | None = None) -> None:
@@ -221,8 +221,6 @@ class Table:
         self._values: dict[str, Any] = {}
         self._packed: dict[str, bytes] = {}
         self._vocabulary: list[str] | None = None
-        #: What a file source keeps along (see :mod:`.bibtable`): marshal-able, stored with the table.
-        self.extra: dict[str, Any] = {}
         #: Where the table is cached and for which version of its file (set by the source).
         self.cache: Path | None = None
         self.stamp: tuple | None = None
@@ -243,6 +241,16 @@ class Table:
     years: array = property(lambda self: self._get("years"))  # type: ignore[assignment]
     title_lengths: array = property(lambda self: self._get("title_lengths"))  # type: ignore[assignment]
     lines: list[int] = property(lambda self: self._get("lines"))  # type: ignore[assignment]
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What a file source keeps along (see :mod:`.bibtable`): marshal-able, stored with the table."""
+        return self._get("extra")
+
+    @extra.setter
+    def extra(self, value: dict[str, Any]) -> None:
+        self._values["extra"] = value
+        self._packed.pop("extra", None)
 
     @property
     def slots(self) -> int:
@@ -346,9 +354,9 @@ class Table:
             arxiv_ids: list[str], lines: list[int | None]) -> list[int]:
         """Add rows given as columns (text decoded; ``names`` joined by :data:`NAME_SEP`), empty slots
         first; their slots. Column work done by C loops: a Python step a row only for keys and ids."""
-        if not self._values and not self._packed:
+        if "rows" not in self._values and "rows" not in self._packed:
             self._values.update(rows=[], lines=[], years=array("H"), title_lengths=array("H"), postings={},
-                                keys={}, sorted_keys=[], ids={}, free=[])
+                                keys={}, sorted_keys=[], ids={}, free=[], extra={})
         count = len(keys)
         rows, free = self._get("rows"), self._get("free")
         free.sort()
@@ -432,25 +440,34 @@ class Table:
 
     # -- (de)serialising ----------------------------------------------------------------------------
     def dumps(self, stamp: tuple) -> bytes:
+        """A header (format, stamp, name, sizes of the sections) and the sections, each marshalled alone
+        (so loading slices them out without a copy, and a query unpacks only those it needs)."""
         packed = dict(self._packed)
         for section, value in self._values.items():
             if section == "postings":
                 value = {word: getattr(rows, "tobytes", lambda r=rows: r)() for word, rows in value.items()}
             packed[section] = marshal.dumps(value.tobytes() if isinstance(value, array) else value)
-        meta = (self.name, self.file, self.live, self.extra)
-        return marshal.dumps((FORMAT_VERSION, stamp, meta, packed))
+        names = sorted(packed)
+        sizes = [len(packed[name]) for name in names]
+        header = marshal.dumps((FORMAT_VERSION, stamp, self.name, self.file, self.live, names, sizes))
+        return b"".join([len(header).to_bytes(4, "big"), header, *(packed[name] for name in names)])
 
     @classmethod
     def loads(cls, data: bytes) -> Table | None:
         """The table stored in ``data`` by this version (its ``stamp`` set), else None."""
+        view = memoryview(data)
         try:
-            version, stamp, (name, file, live, extra), packed = marshal.loads(data)
+            start = 4 + int.from_bytes(view[:4], "big")
+            version, stamp, name, file, live, names, sizes = marshal.loads(view[4:start])
         except (EOFError, ValueError, TypeError):
             return None
-        if version != FORMAT_VERSION or set(packed) != set(cls.SECTIONS):
+        if version != FORMAT_VERSION or set(names) != set(cls.SECTIONS) or start + sum(sizes) != len(data):
             return None
         table = cls(name, file)
-        table.live, table.extra, table._packed, table.stamp = live, extra, dict(packed), stamp
+        table.live, table.stamp = live, stamp
+        for section, size in zip(names, sizes, strict=True):
+            table._packed[section] = view[start : start + size]
+            start += size
         return table
 
     def store(self) -> None:
