@@ -188,7 +188,8 @@ BASE = chunks(generated(400, seed=3))
 
 def query_forms(parts: list[str], rng: random.Random) -> list[str]:
     out = []
-    for part in rng.sample(parts[4:], 4):
+    entries = [part for part in parts[4:] if re.match(r"@\w+\{[^,]+,", part) and "title" in part]
+    for part in rng.sample(entries, 4):
         title = re.search(r"title *= \{([^\n]*)\},", part).group(1).replace("{", "").replace("}", "")
         words = title.split()
         rng.shuffle(words)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +56,19 @@ class SourceUnavailable(BibbridgeError):
 
 
 class Source:
-    """Base of all sources: a display ``name`` and :meth:`table`."""
+    """Base of all sources: a display ``name``, :meth:`records` and :meth:`table` (the records as one
+    searchable table; file sources cache it)."""
 
     name = "source"
-    #: True when :meth:`table` does not depend on the query (the table is then loaded once).
+    #: True when :meth:`records` does not depend on the query (the table is then loaded once).
     static = True
 
-    def table(self, query: Query | None = None) -> Table:  # pragma: no cover - interface
+    def records(self, query: Query | None = None) -> Iterable[Record]:  # pragma: no cover - interface
+        """The source's entries (for Better BibTeX, those it finds for ``query``)."""
         raise NotImplementedError
+
+    def table(self, query: Query | None = None) -> Table:
+        return Table.build(self.name, self.records(query))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -194,6 +199,13 @@ class BibFile(Source):
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=str(self.path)) from None
 
+    def records(self, query: Query | None = None) -> Iterator[Record]:
+        table = self.table(query)
+        for slot in range(table.slots):
+            if table.lines[slot]:
+                row = table.row(slot)
+                yield Record(row.key, row.title, row.authors, row.year, row.doi, row.arxiv_id, row.line)
+
 
 def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
     """The table of file ``path``, from the cache when the file's size and mtime are unchanged, else
@@ -264,13 +276,14 @@ class CslFile(Source):
         self.name = name or str(path)
 
     def table(self, query: Query | None = None) -> Table:
-        return cached_table(_readable_file(self.path), "csl", self.name, self._build)
+        build = lambda _: Table.build(self.name, self.records(), self.name)  # noqa: E731
+        return cached_table(_readable_file(self.path), "csl", self.name, build)
 
-    def _build(self, path: Path) -> Table:
+    def records(self, query: Query | None = None) -> list[Record]:
         import json
 
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(self.path.read_bytes())
         except json.JSONDecodeError as exc:
             raise InputError(f"not CSL-JSON: {exc.msg}", file=str(self.path), line=exc.lineno) from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -280,7 +293,7 @@ class CslFile(Source):
         if not isinstance(data, list):
             raise InputError("not CSL-JSON: expected an array of items", file=str(self.path), line=1)
         records = (csl_record(item) for item in data if isinstance(item, dict))
-        return Table.build(self.name, (r for r in records if r is not None), self.name)
+        return [record for record in records if record is not None]
 
 
 # -- the local registry ------------------------------------------------------------------------------
@@ -292,23 +305,20 @@ class LocalRegistry(Source):
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> list[Record]:
         from ..home import state_db_path
 
         path = self.path or state_db_path()
         if not path.exists():  # never create the state file just to look into it
-            return Table.build(self.name, ())
+            return []
         from ..keys import KeyRegistry
 
         with KeyRegistry(path) as registry:
             rows = list(registry.rows())
-        return Table.build(
-            self.name,
-            (
-                Record(key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "")
-                for key, arxiv_id, doi, title, authors, year in rows
-            ),
-        )
+        return [
+            Record(key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "")
+            for key, arxiv_id, doi, title, authors, year in rows
+        ]
 
 
 def _split_authors(authors: Any) -> list[str]:
@@ -346,7 +356,7 @@ class ZoteroLibrary(Source):
         self.name = f"zotero {self.library}"
         self.stale_warning: str | None = None
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> Iterator[Record]:
         from ..zotero.client import ZoteroClient, resolve_api_key, zotero_settings
         from ..zotero.index import LibraryIndex
 
@@ -373,7 +383,7 @@ class ZoteroLibrary(Source):
                 )
             else:
                 records = index.records()
-        return Table.build(self.name, _zotero_records(records))
+        return _zotero_records(records)
 
 
 def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
@@ -458,10 +468,10 @@ class BetterBibTeX(Source):
             raise SourceUnavailable(f"Better BibTeX at {self.url} answered without a result list")
         return [item for item in result if isinstance(item, dict)]
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> Iterator[Record]:
         # Better BibTeX searches as Zotero's quick search in "Title, Creator, Year" mode: identifiers
         # (DOI, arXiv id) are not searched there, so an identifier-only query is not sent.
         terms = query.terms if query is not None and not query.only_ids else ""
         items = self.search(terms) if terms else []
         records = (csl_record(item) for item in items)
-        return Table.build(self.name, (r for r in records if r is not None))
+        return (record for record in records if record is not None)
