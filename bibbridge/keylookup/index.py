@@ -3,7 +3,7 @@
 Every source (a .bib, a CSL-JSON file, the registry, Zotero, Better BibTeX's answer) becomes one Table,
 always built whole, so a query is scored one way whatever the source and whatever the cache did:
 
-- ``rows``: one string a row (key, title, names, year, DOI, arXiv id, folded title and names), decoded
+- ``rows``: one string a row (key, title, names, year, DOI, arXiv id), decoded
   into a :class:`Row` only for the rows a query scores in full or shows;
 - ``postings``: every folded title and name word → its rows (an ``array`` each); the vocabulary is
   their sorted words;
@@ -321,13 +321,13 @@ class Table:
 
     def row(self, index: int) -> Row:
         fields = self._get("rows")[index].split(_FIELD_SEP)
-        key, title, authors, year, doi, arxiv_id, folded_title, _ = fields
+        key, title, authors, year, doi, arxiv_id = fields
         if not arxiv_id and doi.startswith(_ARXIV_DOI):
             arxiv_id = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
         title = " ".join(title.split())  # columns of large files keep their spaces (see detex_many)
         names = [" ".join(name.split()) for name in authors.split(NAME_SEP)] if authors else []
         names = [name for name in names if name and name != "others"]
-        return Row(key, title, names, year, doi, arxiv_id, self.lines[index] or None, folded_title)
+        return Row(key, title, names, year, doi, arxiv_id, self.lines[index] or None, fold_words(title))
 
     # -- building and changing ----------------------------------------------------------------------
     @classmethod
@@ -376,11 +376,10 @@ class Table:
             year_numbers = list(map(int, years))
         else:
             year_numbers = [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years]
-        texts = list(map(_FIELD_SEP.join, zip(keys, titles, names, years, dois, arxiv_ids, folded_titles,
-                                             folded_names, strict=True)))
-        if sum(map(str.count, texts, repeat(_FIELD_SEP))) != 7 * count:  # a separator in some value
-            texts = [_FIELD_SEP.join(v.replace(_FIELD_SEP, " ") for v in fields) for fields in zip(
-                keys, titles, names, years, dois, arxiv_ids, folded_titles, folded_names, strict=True)]
+        texts = list(map(_FIELD_SEP.join, zip(keys, titles, names, years, dois, arxiv_ids, strict=True)))
+        if sum(map(str.count, texts, repeat(_FIELD_SEP))) != 5 * count:  # a separator in some value
+            texts = [_FIELD_SEP.join(v.replace(_FIELD_SEP, " ") for v in fields)
+                     for fields in zip(keys, titles, names, years, dois, arxiv_ids, strict=True)]
         lengths = list(map(len, folded_titles))
         if max(lengths, default=0) > 65535:
             lengths = [min(n, 65535) for n in lengths]
@@ -416,8 +415,8 @@ class Table:
         rows, postings, keys, ids = (self._get(s) for s in ("rows", "postings", "keys", "ids"))
         years, lengths, lines, free = self.years, self.title_lengths, self.lines, self._get("free")
         for slot in slots:
-            key, _, _, _, doi, arxiv_id, folded_title, folded_names = rows[slot].split(_FIELD_SEP)
-            for word in set(f"{folded_title} {folded_names}".split()):
+            key, title, names, _, doi, arxiv_id = rows[slot].split(_FIELD_SEP)
+            for word in set(fold_words(f"{title} {names}").split()):
                 found = self.rows_of(word)
                 for _ in range(found.count(slot)):  # type: ignore[attr-defined]
                     found.remove(slot)  # type: ignore[attr-defined]
