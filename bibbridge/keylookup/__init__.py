@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .api import Lookup, LookupWarning, check_citations, lookup, sources_from_spec
 from .candidates import Candidate, Match
+from .index import Record
 from .match import DEFAULT_MIN_SCORE
 from .sources import BetterBibTeX, BibFile, CslFile, LocalRegistry, Source, SourceUnavailable, ZoteroLibrary
 
@@ -27,6 +28,7 @@ __all__ = [
     "Lookup",
     "LookupWarning",
     "Match",
+    "Record",
     "Source",
     "SourceUnavailable",
     "ZoteroLibrary",

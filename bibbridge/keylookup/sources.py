@@ -1,7 +1,9 @@
-"""Where citation keys live: each source turns its entries into a :class:`~.index.Table`.
+"""Where citation keys live: each source gives its entries as :class:`~.index.Record` s, made into one
+:class:`~.index.Table`.
 
 - :class:`BibFile`: a .bib file (e.g. a Better BibTeX auto-export), read with the fast scanner of
-  :mod:`bibbridge.bib.reader`; its table is cached (see :func:`.index.cached_table`).
+  :mod:`bibbridge.bib.reader`; its table is cached and updated by the entries that changed
+  (:mod:`.bibtable`).
 - :class:`CslFile`: a CSL-JSON export (key: ``citation-key``, else ``id``); cached the same way.
 - :class:`LocalRegistry`: the keys bibbridge has given out (:class:`bibbridge.keys.KeyRegistry`).
 - :class:`ZoteroLibrary`: a Zotero library through the Web API, served from the incremental local index
