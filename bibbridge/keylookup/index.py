@@ -315,9 +315,10 @@ class Table:
             out += [(row, key) for row in keys[key]]
         return out[:limit]
 
-    def lower_keys(self) -> list[str]:
-        """Every slot's key, lower-cased ("" for an empty slot)."""
-        return [row.split(_FIELD_SEP, 1)[0].lower() for row in self._get("rows")]
+    @property
+    def sorted_keys(self) -> list[str]:
+        """Every distinct key, lower-cased, sorted."""
+        return self._get("sorted_keys")
 
     def row(self, index: int) -> Row:
         fields = self._get("rows")[index].split(_FIELD_SEP)

@@ -162,11 +162,11 @@ def _match_key(table: Table, key: str, offer: Callable[[int, int, str], None]) -
     if len(lower) >= 5 and len(table):
         from rapidfuzz import fuzz, process
 
-        keys = table.lower_keys()
-        found = process.extract(lower, keys, scorer=fuzz.ratio, score_cutoff=85, limit=None)
-        lines = table.lines
-        for _, ratio, row in sorted(found, key=lambda hit: (-hit[1], keys[hit[2]], lines[hit[2]]))[:5]:
-            if ratio < 100:
+        # Over the distinct keys in sorted order: ties go to the first in that order, whatever the rows.
+        for longer, ratio, _ in process.extract(
+            lower, table.sorted_keys, scorer=fuzz.ratio, score_cutoff=85, limit=5
+        ):
+            for row in table.key_rows(longer) if ratio < 100 else ():
                 offer(row, int(ratio * 0.85), "key-fuzzy")
 
 

@@ -253,8 +253,6 @@ def csl_key(item: dict[str, Any]) -> str:
 
 def csl_record(item: dict[str, Any]) -> Record | None:
     """A CSL-JSON item → a lookup record (None for items without any key)."""
-    from .detex import detex
-
     key = csl_key(item)
     if not key:
         return None
@@ -266,7 +264,8 @@ def csl_record(item: dict[str, Any]) -> Record | None:
         str(item.get("archive_location") or ""),
         doi,
     )
-    return Record(key, detex(str(item.get("title") or "")), [n for n in authors if n], csl_year(item), doi,
+    title = decode_titles([str(item.get("title") or "")])[0].strip()
+    return Record(key, " ".join(title.split()), [n for n in authors if n], csl_year(item), doi,
                   arxiv_id)
 
 
