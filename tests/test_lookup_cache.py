@@ -260,3 +260,18 @@ def test_a_macro_redefined_along_the_file(
     finder = Lookup([BibFile(bib)])
     assert {m.key for m in finder.search("2101.00002", limit=50)} == {f"b{i}" for i in range(20)}
     assert {m.key for m in finder.search("2101.00001", limit=50)} == {f"a{i}" for i in range(20)}
+
+
+def test_a_macro_defined_inside_an_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: list[int]
+) -> None:
+    """An indented @string inside an entry's chunk changes how the later entries read: read whole."""
+    host = entry("m", "Macro host")
+    text = "@string{jname = {arXiv:2101.00001}}\n" + many("a", 5) + host + many("b", 5)
+    bib = edited_twice(
+        tmp_path, monkeypatch, text, text.replace(host, host + "  @string{jname = {arXiv:2101.00002}}\n")
+    )
+    assert parsed[1] == 11
+    assert {m.key for m in Lookup([BibFile(bib)]).search("2101.00002", limit=20)} == {
+        f"b{i}" for i in range(5)
+    }

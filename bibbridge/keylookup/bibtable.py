@@ -26,6 +26,7 @@ from pathlib import Path
 from .index import Table, cache_path_for, file_stamp, load_cache
 
 _STRING_BLOCK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*@?[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
+_INNER_STRING = re.compile(rb"@[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 #: A change touching more than this share of the chunks is read in full.
 INCREMENTAL_SHARE = 0.25
 
@@ -123,6 +124,8 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
     new = [index for index, content_id in enumerate(chunks.ids) if content_id not in content]
     if len(new) > INCREMENTAL_SHARE * len(chunks.ids) or not chunks.balanced(new):
         return None
+    if any(_INNER_STRING.search(chunks.parts[i], 1) for i in new if i not in chunks.strings):
+        return None  # a macro defined inside an entry's chunk: the later chunks may read differently
     # The new chunks in file order, each after the @string blocks before it in the file (and no other).
     read = sorted({*chunks.strings, *new})
     texts = [chunks.text(i) for i in read]
