@@ -1,28 +1,24 @@
 """Benchmark `bibbridge key` over a large .bib (whole-process times, as a user or an editor sees them).
 
-1. Whole process: ``bibbridge key QUERY --bib big.bib --first --no-local`` run as a user runs it, from
-   a copy of bibbridge installed the way README's first command installs it (``pip install .`` into
-   a venv of its own, made once under ``bench/out/venv``; an editable install adds an import hook
-   that costs every process ~15 ms). Several query forms, each:
+Whole process: ``bibbridge key QUERY --bib big.bib --first --no-local`` run as a user runs it, from a copy
+of bibbridge installed the way README's first command installs it (``pip install .`` into a venv of its
+own, made once under ``bench/out/venv``; an editable install adds an import hook that costs every process
+~15 ms). Five query forms, each in three cache states:
 
-   - *first query*: no lookup cache for the file (deleted before every run: the first query after
-     the .bib changed); bibbridge's other caches (the compiled regex program, see
-     :mod:`bibbridge.regexcache`) are there, as after any earlier run on the machine;
-   - *very first run*: the whole ``$BIBBRIDGE_HOME`` deleted as well (once per query form);
-   - *later query*: the cache there.
+- *never-seen file*: no lookup cache for the file (deleted before every run); bibbridge's other caches
+  (the compiled regex program, see :mod:`bibbridge.regexcache`) are there, as after any earlier run;
+- *warm*: the cache made for the file as it is;
+- *after a rewrite*: the cache made for version A of the file, the file then rewritten whole as version B
+  (one entry added in the middle, one entry's title changed: what a Better BibTeX auto-export does when
+  one item is added and one edited). Before each run the file is put back to A and queried (untimed).
 
-   Plus ``bibbridge --version`` as the start-up floor. Medians of ``--runs`` runs.
-2. In process, where a first query's time goes: reading and building the table on the cores
-   (:func:`bibbridge.keylookup.parallel.parallel_bib_table`), the same serially (scan and table
-   build), matching; what the background process then does (adding the word index); and a later
-   query's: loading the cache, matching.
+The runs are interleaved (for each round: every query form in every state, in turn), and medians are
+given, with the CPU time (user + sys) of the process. Plus ``bibbridge --version`` as the start-up floor,
+and, in process, where a never-seen file's and a rewrite's time goes.
 
-A first query starts the background indexing process; the benchmark waits for it (its lock file gone)
-before the next run, so runs do not overlap.
+The .bib is ``bench/genbib.py``'s ``generate_bib(N, seed=0)`` (~1,400 characters an entry).
 
-The .bib is ``bench/genbib.py``'s ``generate_bib(20000, seed=0)`` (~28 MB, 1,000-character abstracts).
-
-Usage: python bench/bench_lookup.py [--entries 20000] [--runs 7] [--python PATH]
+Usage: python bench/bench_lookup.py [--entries 2000,20000,100000] [--runs 7] [--python PATH]
 """
 
 from __future__ import annotations
@@ -46,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from genbib import generate_bib  # noqa: E402
 
 VENV = ROOT / "bench" / "out" / "venv"
+STATES = ("never-seen file", "warm", "after a rewrite")
 
 
 def installed_bibbridge(python: str | None) -> list[str]:
@@ -62,7 +59,7 @@ def installed_bibbridge(python: str | None) -> list[str]:
     return [str(exe)]
 
 
-def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the child and its children: user + system, its stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -75,9 +72,87 @@ def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return elapsed, cpu, done.stdout.strip()
 
 
+def versions(entries: int) -> tuple[str, str]:
+    """Version A of the file, and B: A with one entry added in the middle and one entry's title changed."""
+    text = generate_bib(entries, seed=0)
+    cut = text.index("\n@", len(text) // 2) + 1
+    added = "@article{benchAdded2026,\n  title = {Wombat Burrows of Rottnest},\n  author = {Roo, Kanga},\n"
+    added += "  year = {2026},\n}\n\n"
+    changed_at = text.index("title", len(text) // 3)
+    rewritten = text[:changed_at] + "title = {Revised}, xtitle" + text[changed_at + 5 :]
+    return text, rewritten[:cut] + added + rewritten[cut:]
+
+
+def queries_for(text: str) -> dict[str, str]:
+    from bibbridge.bib.reader import scan_columns
+    from bibbridge.keylookup.sources import BIB_FIELDS
+
+    columns = scan_columns(text, BIB_FIELDS)
+    middle = len(columns) // 2
+    title_words = columns.fields["title"][middle].replace("{", "").replace("}", "").split()
+    arxiv = next(e for e in columns.fields["eprint"][len(columns) // 3 :] if e)
+    family = columns.fields["author"][middle].split(",")[0].split(" and ")[0].split()[-1].strip("{}")
+    return {
+        "title words, shuffled": " ".join(reversed(title_words[:5])),
+        "title with typos": " ".join(
+            w[0] + w[2] + w[1] + w[3:] if len(w) > 5 else w for w in title_words[:5]
+        ),
+        "arXiv id": f"arXiv:{arxiv}v2",
+        "author + year": f"the {family} paper from {columns.fields['year'][middle]}",
+        "key prefix": columns.keys[middle][:-3],
+    }
+
+
+def in_process(bib: Path, text_a: str, text_b: str, runs: int) -> dict[str, float]:
+    """Where a never-seen file's and a rewrite's time goes (CPU seconds of this process, medians)."""
+    from bibbridge.bib.reader import scan_columns
+    from bibbridge.keylookup.bibtable import Chunks, bib_file_table
+    from bibbridge.keylookup.index import Table, cache_path_for
+    from bibbridge.keylookup.sources import BIB_FIELDS, bib_columns
+
+    def cpu(fn, before=None) -> float:  # noqa: ANN001
+        values = []
+        for _ in range(runs):
+            if before:
+                before()
+            start = time.process_time()
+            fn()
+            values.append(time.process_time() - start)
+        return statistics.median(values)
+
+    cache = cache_path_for(bib.resolve(), "bib")
+    bib.write_text(text_a, encoding="utf-8")
+    raw = bib.read_bytes()
+    columns = scan_columns(text_a, BIB_FIELDS)
+    decoded = bib_columns(columns.keys, columns.fields, columns.lines)
+    out = {
+        "cut into chunks and hash them": cpu(lambda: Chunks(raw)),
+        "scan_columns (the .bib reader)": cpu(lambda: scan_columns(text_a, BIB_FIELDS)),
+        "decode LaTeX, years, ids (bib_columns)": cpu(
+            lambda: bib_columns(columns.keys, columns.fields, columns.lines)
+        ),
+        "build the table (fold, index)": cpu(lambda: Table("x").add(*decoded)),
+    }
+    table = Table("x")
+    table.add(*decoded)
+    out["store the table (marshal)"] = cpu(lambda: table.dumps(("stamp",)))
+    out["whole: never-seen file"] = cpu(
+        lambda: bib_file_table(bib, "big"), lambda: cache.unlink(missing_ok=True)
+    )
+
+    def to_a() -> None:
+        bib.write_text(text_a, encoding="utf-8")
+        bib_file_table(bib, "big")
+        bib.write_text(text_b, encoding="utf-8")
+
+    out["whole: after a rewrite"] = cpu(lambda: bib_file_table(bib, "big"), to_a)
+    out["whole: warm (load the cache)"] = cpu(lambda: bib_file_table(bib, "big"))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--entries", default="20000", help="comma-separated sizes, e.g. 2000,20000,100000")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--python", help="run `PYTHON -m bibbridge` instead of a fresh install")
     args = parser.parse_args()
@@ -87,129 +162,72 @@ def main() -> None:
     home = work / "home"
     env = {**os.environ, "BIBBRIDGE_HOME": str(home)}
     os.environ["BIBBRIDGE_HOME"] = str(home)
-    bib = work / "big.bib"
-    bib.write_text(generate_bib(args.entries, seed=0), encoding="utf-8")
-    size_mb = bib.stat().st_size / 1e6
+    from bibbridge.keylookup.index import cache_path_for
 
-    from bibbridge.bib.reader import scan_columns
-    from bibbridge.keylookup import BibFile, Lookup
-    from bibbridge.keylookup.background import lock_path
-    from bibbridge.keylookup.index import Table, cache_path_for
-    from bibbridge.keylookup.match import parse_query, search_table
-    from bibbridge.keylookup.parallel import parallel_bib_table
-    from bibbridge.keylookup.sources import BIB_FIELDS, bib_columns_table
-
-    columns = scan_columns(bib, BIB_FIELDS)
-    middle = len(columns) // 2
-    title_words = columns.fields["title"][middle].replace("{", "").replace("}", "").split()
-    arxiv = next(e for e in columns.fields["eprint"][len(columns) // 3 :] if e)
-    family = columns.fields["author"][middle].split(",")[0].split(" and ")[0].split()[-1].strip("{}")
-    queries = {
-        "title words, shuffled": " ".join(reversed(title_words[:5])),
-        "title with a typo": " ".join(
-            w[0] + w[2] + w[1] + w[3:] if len(w) > 5 else w for w in title_words[:5]
-        ),
-        "arXiv id": f"arXiv:{arxiv}v2",
-        "author + year": f"the {family} paper from {columns.fields['year'][middle]}",
-        "key prefix": columns.keys[middle][:-3],
-    }
-    cache = cache_path_for(bib.resolve(), "bib")
-    base = [*command, "key", "--first", "--no-local", "--bib", str(bib)]
-
-    def wait_for_indexing() -> None:
-        deadline = time.monotonic() + 60
-        while lock_path(cache).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def measure(cmd: list[str], before_each=None, runs: int = args.runs) -> tuple[float, float, str]:  # noqa: ANN001
-        walls, cpus, answer = [], [], ""
-        for _ in range(runs):
-            wait_for_indexing()
-            if before_each:
-                before_each()
-            elapsed, cpu, answer = wall(cmd, env)
-            walls.append(elapsed)
-            cpus.append(cpu)
-        return statistics.median(walls), statistics.median(cpus), answer
-
-    version = measure([*command, "--version"])
-
-    def drop_cache() -> None:
-        cache.unlink(missing_ok=True)
-
-    def drop_home() -> None:
-        shutil.rmtree(home, ignore_errors=True)
-
-    very_first = {label: measure([*base, query], drop_home, runs=1) for label, query in queries.items()}
-    cold = {label: measure([*base, query], drop_cache) for label, query in queries.items()}
-    warm = {label: measure([*base, query]) for label, query in queries.items()}
-
-    def median_of(fn, runs: int = 5) -> float:  # noqa: ANN001
-        values = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            values.append(time.perf_counter() - start)
-        return statistics.median(values)
-
-    # In process: where a first query's time goes (wall time of this process, median).
-    parallel_s = {
-        label: median_of(lambda q=query: parallel_bib_table(bib, "big.bib", words=parse_query(q).words))
-        for label, query in queries.items()
-    }
-    scan_s = median_of(lambda: scan_columns(bib, BIB_FIELDS))
-    build_s = median_of(lambda: bib_columns_table("big.bib", columns.keys, columns.fields, columns.lines))
-
-    def first_match(query: str) -> float:
-        parsed = parse_query(query)
-        table = parallel_bib_table(bib, "big.bib", words=parsed.words)
-        start = time.perf_counter()
-        search_table(table, parsed)
-        return time.perf_counter() - start
-
-    match_s = {label: statistics.median(first_match(q) for _ in range(5)) for label, q in queries.items()}
-    def build() -> Table:
-        return bib_columns_table("big.bib", columns.keys, columns.fields, columns.lines)
-
-    table = build()
-    enrich_s = median_of(lambda: build().enrich()) - build_s
-    wait_for_indexing()
-    Lookup([BibFile(bib)]).search("warm up")
-    load_s = median_of(lambda: Lookup([BibFile(bib)]).load(), runs=args.runs)
-    finder = Lookup([BibFile(bib)])
-    finder.load()
-    assert all(t.indexed for t in finder.tables())
-    indexed_s = {
-        label: median_of(lambda q=query: finder.search(q), runs=args.runs) for label, query in queries.items()
-    }
-
-    print(f"## bench_lookup: {args.entries} entries, {size_mb:.1f} MB .bib; medians of {args.runs} runs")
+    print(f"## bench_lookup: medians of {args.runs} interleaved runs")
     print(
-        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average "
-        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; bibbridge run as `{' '.join(command)}`"
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average at start "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; bibbridge run as `{' '.join(command)}`\n"
     )
-    print(f"cache file: {cache.stat().st_size / 1e6:.1f} MB, {len(table)} rows\n")
-    print("| whole process | wall | CPU (user + sys, all its processes) |")
-    print("|---|---|---|")
-    print(f"| `bibbridge --version` (start-up floor) | {version[0]:.3f} s | {version[1]:.3f} s |")
-    for label, (elapsed, cpu, answer) in cold.items():
-        print(f"| first query: {label} (`{queries[label]}` → `{answer}`) | {elapsed:.3f} s | {cpu:.3f} s |")
-    for label, (elapsed, cpu, _) in very_first.items():
-        print(f"| very first run (no `$BIBBRIDGE_HOME`, 1 run): {label} | {elapsed:.3f} s | {cpu:.3f} s |")
-    for label, (elapsed, cpu, answer) in warm.items():
-        print(f"| later query: {label} (→ `{answer}`) | {elapsed:.3f} s | {cpu:.3f} s |")
-    print("\n| in process | median (wall) |")
-    print("|---|---|")
-    for label, seconds in parallel_s.items():
-        print(f"| read and build the table on {os.cpu_count()} cores, for: {label} | {seconds:.3f} s |")
-    print(f"| the same serially: `scan_columns` | {scan_s:.3f} s |")
-    print(f"| the same serially: build the plain table | {build_s:.3f} s |")
-    for label, seconds in match_s.items():
-        print(f"| first match on the new table: {label} | {seconds * 1000:.1f} ms |")
-    print(f"| background: add the word index | {enrich_s:.3f} s |")
-    print(f"| load the cached table | {load_s * 1000:.1f} ms |")
-    for label, seconds in indexed_s.items():
-        print(f"| match on the indexed table: {label} | {seconds * 1000:.1f} ms |")
+    version = [run([*command, "--version"], env)[:2] for _ in range(args.runs)]
+    print(
+        f"`bibbridge --version` (start-up floor): {statistics.median(w for w, _ in version):.3f} s wall, "
+        f"{statistics.median(c for _, c in version):.3f} s CPU\n"
+    )
+    growth: dict[int, dict[str, float]] = {}
+    for entries in [int(n) for n in args.entries.split(",")]:
+        text_a, text_b = versions(entries)
+        bib = work / "big.bib"
+        bib.write_text(text_a, encoding="utf-8")
+        cache = cache_path_for(bib.resolve(), "bib")
+        queries = queries_for(text_a)
+        base = [*command, "key", "--first", "--no-local", "--bib", str(bib)]
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        answers: dict[tuple[str, str], str] = {}
+        for _ in range(args.runs):
+            for label, query in queries.items():
+                for state in STATES:
+                    if state == "never-seen file":
+                        bib.write_text(text_a, encoding="utf-8")
+                        cache.unlink(missing_ok=True)
+                    elif state == "warm":
+                        run([*base, query], env)  # the cache for the file as it is now
+                    else:
+                        bib.write_text(text_a, encoding="utf-8")
+                        run([*base, query], env)
+                        bib.write_text(text_b, encoding="utf-8")
+                    elapsed, cpu, answer = run([*base, query], env)
+                    times.setdefault((label, state), []).append((elapsed, cpu))
+                    answers[(label, state)] = answer
+        size_mb = len(text_a.encode()) / 1e6
+        print(f"### {entries:,} entries, {size_mb:.1f} MB; cache file {cache.stat().st_size / 1e6:.1f} MB\n")
+        print("| query | " + " | ".join(f"{s}: wall / CPU" for s in STATES) + " | answer |")
+        print("|---|" + "---|" * (len(STATES) + 1))
+        for label, query in queries.items():
+            cells = []
+            for state in STATES:
+                walls, cpus = zip(*times[(label, state)], strict=True)
+                cells.append(f"{statistics.median(walls):.3f} / {statistics.median(cpus):.3f} s")
+                growth.setdefault(entries, {})[state] = max(
+                    growth.get(entries, {}).get(state, 0.0), statistics.median(walls)
+                )
+            same = len({answers[(label, s)] for s in STATES}) == 1
+            print(
+                f"| {label} (`{query}`) | "
+                + " | ".join(cells)
+                + f" | `{answers[(label, STATES[0])]}`"
+                + ("" if same else " (differs!)")
+                + " |"
+            )
+        print("\n| in process (CPU, median) | time |\n|---|---|")
+        for step, seconds in in_process(bib, text_a, text_b, max(3, args.runs // 2)).items():
+            print(f"| {step} | {seconds * 1000:.0f} ms |")
+        print()
+    if len(growth) > 1:
+        print("### Growth: the slowest query form's median wall time\n")
+        print("| entries | " + " | ".join(STATES) + " |\n|---|" + "---|" * len(STATES))
+        for entries, by_state in growth.items():
+            print(f"| {entries:,} | " + " | ".join(f"{by_state[s]:.3f} s" for s in STATES) + " |")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -391,7 +391,7 @@ def key_command(
     """Find the citation key of a paper from whatever you remember: title words (any order, typos
     allowed), an arXiv id, a DOI, an author and/or year, or a key prefix."""
     from .errors import UsageError
-    from .keylookup import DEFAULT_MIN_SCORE, Lookup, report
+    from .keylookup import DEFAULT_MIN_SCORE, Lookup
 
     if bool(query) == bool(check_file):
         raise UsageError("give a QUERY or --check FILE (one of them)")
@@ -402,7 +402,7 @@ def key_command(
         spec["zotero"] = {"library": library, "api_url": api_url}
     if bbt:
         spec["bbt"] = True
-    finder = Lookup(spec, background_index=True)  # one query a process: index large files aside
+    finder = Lookup(spec)
     text = " ".join(query)
     if check_file:
         from .keylookup.check import unknown_citations
@@ -417,22 +417,76 @@ def key_command(
         click.echo(f"bibbridge: warning: {message}", err=True)
     if check_file:
         if as_json:
-            click.echo(report.citations_to_json(check_file, unknown))
+            click.echo(_citations_to_json(check_file, unknown))
         for citation in unknown:
-            click.echo(report.citation_line(check_file, citation), err=as_json)
+            click.echo(_citation_line(check_file, citation), err=as_json)
         if not unknown:
             click.echo(f"bibbridge: every key cited in {check_file} is known", err=True)
         sys.exit(1 if unknown else 0)
     if as_json:
-        click.echo(report.matches_to_json(results))
+        click.echo(_matches_to_json(results))
     elif first and results:
         click.echo(results[0].key)
     else:
-        for line in report.matches_to_lines(results):
+        for line in _matches_to_lines(results):
             click.echo(line)
     if not results:
         click.echo(f"bibbridge: no key matches {text!r} well enough (try fewer or other words)", err=True)
         sys.exit(1)
+
+
+# -- what `bibbridge key` prints ---------------------------------------------------------------------
+_TITLE_WIDTH = 70
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _matches_to_lines(matches: Sequence[Any]) -> list[str]:
+    """One aligned line per match: score, key, year, first author, title, sources."""
+    if not matches:
+        return []
+    key_width = max(len(m.key) for m in matches)
+    author_width = min(18, max(len(m.candidate.first_author) for m in matches))
+    lines = []
+    for match in matches:
+        candidate = match.candidate
+        sources = ", ".join(match.sources or [candidate.source])
+        lines.append(
+            f"{match.score:3d}  {match.key:<{key_width}}  {candidate.paper.year or '----'}  "
+            f"{_cut(candidate.first_author, 18):<{author_width}}  {_cut(candidate.paper.title, _TITLE_WIDTH)}"
+            f"  [{sources}]"
+        )
+    return lines
+
+
+def _matches_to_json(matches: Sequence[Any]) -> str:
+    import json
+
+    return json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2)
+
+
+def _citations_to_json(file: str, citations: Sequence[Any]) -> str:
+    import json
+
+    return json.dumps(
+        [
+            {"key": c.key, "file": file, "line": c.line, "suggestions": [m.to_dict() for m in c.suggestions]}
+            for c in citations
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def _citation_line(file: str, citation: Any) -> str:
+    """``paper.tex:12: unknown key 'vaswni2017': did you mean vaswani2017attention (84), …?``"""
+    head = f"{file}:{citation.line}: unknown key {citation.key!r}"
+    if not citation.suggestions:
+        return head + " (no similar key in any source)"
+    hints = ", ".join(f"{m.key} ({m.score})" for m in citation.suggestions)
+    return f"{head}: did you mean {hints}?"
 
 
 def main() -> None:

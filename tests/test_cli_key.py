@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,40 @@ def test_the_real_process_reads_a_large_file_on_its_cores_and_caches_it(tmp_path
     assert list((home / "lookup").glob("bib-big.bib-*.marshal"))
     later = bibbridge_process(*ask, "attnetion all need", home=home)
     assert (later.returncode, later.stdout) == (0, "vaswani2017attention\n")
+
+
+def test_the_same_query_scores_the_same_on_the_first_and_the_second_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: over a .bib of more than 5,000 entries, "deep learning cats" once scored an entry 64 on
+    the first run (a quick table) and 87 on the second (the indexed one), the file unchanged."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        from genbib import generate_bib
+    finally:
+        sys.path.pop(0)
+    cats = (
+        "@article{smith2020cat,\n  title = {Deep Learning for the Cat},\n  author = {Smith, Jane},\n"
+        "  year = {2020},\n}\n\n@article{jones2021cats,\n  title = {Cats},\n  author = {Jones, Bob},\n"
+        "  year = {2021},\n}\n"
+    )
+    big = tmp_path / "big.bib"
+    big.write_text(generate_bib(5500, seed=0) + "\n" + cats, encoding="utf-8")
+    home = tmp_path / "home"
+    ask = ("key", "--json", "--no-local", "--min-score", "0", "--bib", str(big), "deep", "learning", "cats")
+    runs = []
+    for _ in range(3):
+        done = bibbridge_process(*ask, home=home)
+        assert done.returncode == 0, done.stderr
+        runs.append([(m["key"], m["score"]) for m in json.loads(done.stdout)])
+        deadline = time.monotonic() + 30  # let any work a run left behind finish before the next
+        while list(home.glob("**/*.indexing")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert all("smith2020cat" in dict(found) for found in runs)
+    assert runs[0] == runs[1] == runs[2]
+    # The same in this process, with a cache of its own.
+    from bibbridge.keylookup import BibFile, Lookup
+
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "in-process"))
+    matches = Lookup([BibFile(big)]).search("deep learning cats", min_score=0)
+    assert [(m.key, m.score) for m in matches] == runs[0]

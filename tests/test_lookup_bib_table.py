@@ -17,8 +17,7 @@ from bibbridge.identity import bib_arxiv_id
 from bibbridge.keylookup.index import NAME_SEP, Table
 from bibbridge.keylookup.sources import BIB_FIELDS, _year, bib_columns_table, bib_table
 from bibbridge.text.latex import latex_to_text_many as detex_many
-
-STAMP = ("s",)
+from tests.support.lookup_tables import table_content
 
 
 def entry_by_entry(name: str, entries: list) -> Table:
@@ -51,9 +50,9 @@ def assert_same_tables(source, name: str = "refs.bib") -> Table:
     entries = scan_bib(source, BIB_FIELDS)
     from_columns = columns_table(name, source)
     assert len(from_columns) == len(entries)
-    expected = entry_by_entry(name, entries).dumps(STAMP)
-    assert bib_table(name, entries).dumps(STAMP) == expected
-    assert from_columns.dumps(STAMP) == expected
+    expected = table_content(entry_by_entry(name, entries))
+    assert table_content(bib_table(name, entries)) == expected
+    assert table_content(from_columns) == expected
     return from_columns
 
 

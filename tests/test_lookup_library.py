@@ -149,56 +149,35 @@ def test_the_answer_carries_the_decoded_entry(library: Library, finder: Lookup) 
 
 
 @pytest.fixture
-def plain_finder(library: Library, monkeypatch: pytest.MonkeyPatch) -> Lookup:
-    """A lookup that answers from the plain table a large file gets first (no word index yet)."""
-    from bibbridge.keylookup import index
-
-    monkeypatch.setattr(index, "INDEX_AT_ONCE_ROWS", 0)
-    finder = Lookup([BibFile(library.bib)], background_index=True)  # never indexes in process
-    finder.load()
-    assert not any(table.indexed for table in finder.tables())
-    return finder
+def cold_finder(library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lookup:
+    """A lookup that reads the file with no cache (the first query after the file changed)."""
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "cold"))
+    return Lookup([BibFile(library.bib)])
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_first_query_of_a_large_file_finds_every_paper_too(
-    library: Library, plain_finder: Lookup, variant: str
+    library: Library, cold_finder: Lookup, variant: str
 ) -> None:
     make = VARIANTS[variant]
     misses = []
     for paper in library.papers:
-        matches = plain_finder.search(make(paper.title), limit=3)
+        matches = cold_finder.search(make(paper.title), limit=3)
         if not matches or matches[0].key != paper.key:
             misses.append((make(paper.title), paper.key, [(m.key, m.score) for m in matches]))
     assert misses == [], f"{len(misses)} of {len(library.papers)} missed, e.g. {misses[:3]}"
     paper = library.papers[7]
-    assert [m.key for m in plain_finder.search(f"arXiv:{paper.arxiv_id}v3")] == [paper.key]
-    assert plain_finder.search(paper.key[:-4])[0].key == paper.key
+    assert [m.key for m in cold_finder.search(f"arXiv:{paper.arxiv_id}v3")] == [paper.key]
+    assert cold_finder.search(paper.key[:-4])[0].key == paper.key
 
 
-def test_the_word_index_is_added_in_the_background(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What `bibbridge key` does after the first query of a large file: a detached process adds the
-    word index to the cache file; later queries load it and answer the same."""
-    import time
-
-    from bibbridge.keylookup import background, index
-
-    monkeypatch.setattr(index, "INDEX_AT_ONCE_ROWS", 0)
+def test_a_later_lookup_answers_from_the_cache_the_same(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home"))
     paper = library.papers[3]
-    first = Lookup([BibFile(library.bib)], background_index=True)
-    assert first.search(paper.title)[0].key == paper.key  # starts the background process
-    (table,) = first.tables()
-    lock = background.lock_path(table.cache)
-    assert not background.start_indexing(table)  # one at a time
-    deadline = time.monotonic() + 60
-    while lock.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not lock.exists()
-    assert first.search(dropped(paper.title))[0].key == paper.key
-    assert not lock.exists()  # one background process a source and Lookup, not one a search
+    first = Lookup([BibFile(library.bib)])
+    first_answers = [(m.key, m.score) for m in first.search(dropped(paper.title))]
+    assert first_answers[0][0] == paper.key
     later = Lookup([BibFile(library.bib)])
-    assert later.tables()[0].indexed
-    assert [m.key for m in later.search(paper.title)][:1] == [paper.key]
-    assert [(m.key, m.score) for m in later.search(dropped(paper.title))] == [
-        (m.key, m.score) for m in first.search(dropped(paper.title))
-    ]
+    assert [(m.key, m.score) for m in later.search(dropped(paper.title))] == first_answers

@@ -341,9 +341,8 @@ def test_local_registry_source_object() -> None:
 
 
 def test_a_small_table_ranks_alike_whatever_source_it_comes_from(tmp_path: Path) -> None:
-    """Every source's table of fewer than INDEX_AT_ONCE_ROWS rows gets its word index at once, so a
-    query scores the same from the local registry as from a .bib holding the same papers (a word found
-    as it is is also looked up as a typo only with the index)."""
+    """Every source's table is built the same way, so a query scores the same from the local registry
+    as from a .bib holding the same papers (a word found as it is is also looked up as a typo)."""
     from bibbridge.keys import KeyRegistry
 
     papers = [

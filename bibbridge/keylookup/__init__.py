@@ -3,7 +3,8 @@
 - :mod:`.candidates`: :class:`Candidate` (a key, its :class:`~bibbridge.model.Paper`, its source) and
   :class:`Match` (a candidate with a score).
 - :mod:`.sources`: .bib files, CSL-JSON files, the local key registry, Zotero, Better BibTeX.
-- :mod:`.index`: a source's compact searchable table, cached for files.
+- :mod:`.index`: a source's searchable table (:class:`~.index.Record` in, rows and word index).
+- :mod:`.bibtable`: a .bib's table, cached and updated by the entries that changed.
 - :mod:`.match`: query parsing and scoring (documented there).
 - :mod:`.check`: cited keys in .tex/.aux/Markdown that no source knows.
 - :mod:`.api`: :class:`Lookup`, :func:`lookup`, :func:`check_citations`.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from .api import Lookup, LookupWarning, check_citations, lookup, sources_from_spec
 from .candidates import Candidate, Match
+from .index import Record
 from .match import DEFAULT_MIN_SCORE
 from .sources import BetterBibTeX, BibFile, CslFile, LocalRegistry, Source, SourceUnavailable, ZoteroLibrary
 
@@ -26,6 +28,7 @@ __all__ = [
     "Lookup",
     "LookupWarning",
     "Match",
+    "Record",
     "Source",
     "SourceUnavailable",
     "ZoteroLibrary",

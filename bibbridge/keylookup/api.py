@@ -10,7 +10,7 @@ from typing import Any, Union
 from ..errors import UsageError
 from ..model import Paper
 from .candidates import Candidate, Match
-from .index import Table, indexed_if_small
+from .index import Table
 from .match import DEFAULT_MIN_SCORE, Query, parse_query, search_table
 from .sources import BetterBibTeX, BibFile, CslFile, LocalRegistry, Source, SourceUnavailable, ZoteroLibrary
 
@@ -73,23 +73,12 @@ class Lookup:
     """Find citation keys in several sources. Static sources are read once per Lookup.
 
     ``warnings`` collects one message per source that could not be reached (each named once).
-
-    A large file read for the first time gives a table without its word index (quick to make, a
-    little slower to search, see :func:`.index.cached_table`). The index is added on this Lookup's
-    next search and cached; with ``background_index=True`` (the CLI, one query a process) a detached
-    process adds it to the cache right away instead.
     """
 
-    def __init__(
-        self,
-        sources: Mapping[str, Any] | Iterable[SourceSpec] | None = None,
-        background_index: bool = False,
-    ) -> None:
+    def __init__(self, sources: Mapping[str, Any] | Iterable[SourceSpec] | None = None) -> None:
         self.sources = sources_from_spec(sources)
-        self.background_index = background_index
         self.warnings: list[str] = []
         self._tables: dict[int, Table | None] = {}
-        self._indexing: set[int] = set()  # sources whose table a background process was given
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -99,29 +88,22 @@ class Lookup:
         """The table of every reachable source (static ones loaded on first use, then kept)."""
         out: list[Table] = []
         for index, source in enumerate(self.sources):
-            table = self._table(index, source, query)
+            if source.static and index in self._tables:
+                table = self._tables[index]
+            else:
+                try:
+                    table = source.table(query)
+                except SourceUnavailable as exc:
+                    self._warn(str(exc))
+                    table = None
+                stale = getattr(source, "stale_warning", None)
+                if stale:
+                    self._warn(stale)
+                if source.static:
+                    self._tables[index] = table
             if table is not None:
                 out.append(table)
         return out
-
-    def _table(self, index: int, source: Source, query: Query | None) -> Table | None:
-        if source.static and index in self._tables:
-            table = self._tables[index]
-            if table is not None and not table.indexed and not self.background_index:
-                table.enrich()  # asked again: the index pays off from here on
-                table.store()
-            return table
-        try:
-            table = indexed_if_small(source.table(query))
-        except SourceUnavailable as exc:
-            self._warn(str(exc))
-            table = None
-        stale = getattr(source, "stale_warning", None)
-        if stale:
-            self._warn(stale)
-        if source.static:
-            self._tables[index] = table
-        return table
 
     def load(self) -> None:
         """Read every static source now (so errors surface before the first query)."""
@@ -148,19 +130,7 @@ class Lookup:
                     found.sources.append(table.name)
                 if score > found.score:
                     found.candidate, found.score, found.matched = candidate_of(table, row), score, matched
-        ranked = sorted(by_key.values(), key=lambda m: (-m.score, m.key.lower()))
-        if self.background_index:
-            self._index_in_background()
-        return ranked[:limit]
-
-    def _index_in_background(self) -> None:
-        from .background import start_indexing
-
-        # Once a source: this Lookup's copy of the table never gets the index the process adds.
-        for index, table in self._tables.items():
-            if table is not None and not table.indexed and index not in self._indexing:
-                self._indexing.add(index)
-                start_indexing(table)
+        return sorted(by_key.values(), key=lambda m: (-m.score, m.key.lower()))[:limit]
 
     def knows(self, key: str) -> bool:
         """True when some source has exactly this key (Better BibTeX is asked with the key)."""

@@ -1,28 +1,21 @@
-"""The compact searchable form of one source: a :class:`Table` of rows plus inverted word indexes.
+"""One source's searchable :class:`Table`: its entries (rows) and their word, key and identifier indexes.
 
-A source (a .bib, a CSL-JSON file, the registry, Zotero) becomes one Table:
+Every source (a .bib, a CSL-JSON file, the registry, Zotero, Better BibTeX's answer) becomes one Table,
+always built whole, so a query is scored one way whatever the source and whatever the cache did:
 
-- ``text``/``row_starts``: the search text, one line a row holding its folded title and author-name
-  words, each word between spaces (a *plain* table is searched by scanning it with ``str.find``);
-- ``years``, ``title_lengths``: one small integer per row (year scoring, tie-breaks);
-- ``key_column``, ``doi_column``, ``arxiv_column``: lower-case keys, DOIs and arXiv ids, one a line,
-  searched with ``str.find`` (exact, prefix);
-- ``rows``: every row's key, title, authors, year, DOI, arXiv id and line, packed into one UTF-8 blob
-  with an offset array, decoded only for the rows a query scores in full or shows;
-- after :meth:`Table.enrich`, the inverted word index: ``vocabulary`` (sorted words), ``postings`` and
-  ``posting_offsets`` (every word's rows, grouped in vocabulary order).
+- ``rows``: one string a row (key, title, names, year, DOI, arXiv id), decoded
+  into a :class:`Row` only for the rows a query scores in full or shows;
+- ``postings``: every folded title and name word → its rows (an ``array`` each); the vocabulary is
+  their sorted words;
+- ``keys`` (lower-case key → rows, and those keys sorted, for prefixes), ``ids`` (arXiv id or
+  lower-case DOI → rows), ``years``, ``title_lengths`` and ``lines``, one small integer a row.
 
-Matching touches only the rows the query's words point to, so a query over 20,000 entries scores a few
-hundred rows, not all of them.
+Rows are *slots*: :meth:`Table.remove` empties some and :meth:`Table.add` fills free ones first, so a
+file that changed in a few entries updates its cached table in place (see :mod:`.bibtable`). No score
+depends on slot numbers: every tie is broken by the key, then the line.
 
-Building a table is column work done by C loops (``str.translate`` on all titles at once, ``map`` over
-C functions, postings filled by ``map(list.append, …)``): a Python statement per row, let alone per
-word, would cost more than reading the file (20,000 entries hold ~400,000 title and name words).
-
-Tables of files are cached under ``$BIBBRIDGE_HOME`` (``cache_dir()/lookup/``) as marshal files keyed by
-the file's absolute path and checked against its size and mtime: a changed file is read again, an
-unchanged one is loaded in milliseconds. Each part of the table is stored as its own marshal blob and
-unpacked on first use, so a title query never pays for the identifier index and vice versa.
+Tables of files are cached under ``$BIBBRIDGE_HOME`` (``cache_dir()/lookup/``) as marshal files, one blob
+a section, each unpacked on first use (a title query never pays for the identifier index).
 """
 
 from __future__ import annotations
@@ -31,11 +24,10 @@ import marshal
 import re
 import unicodedata
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import accumulate, chain, repeat
-from operator import add
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,7 +35,7 @@ from ..atomic import write_cache_file
 from ..text import normalise_arxiv_id, normalise_doi
 
 #: Bump when the table layout or the folding changes: old cache files are then rebuilt.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 #: Every ASCII character but letters, digits and newline → space (the input is ASCII by then).
 _PUNCTUATION_TO_SPACE = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "\n"}
@@ -61,9 +53,17 @@ _FIELD_SEP = "\x1f"
 NAME_SEP = "\x1e"
 _ARXIV_DOI = "10.48550/arxiv."
 
-#: One row as sources hand it over: key, title, authors ("First Last" or "Last, First"), year,
-#: DOI, arXiv id, line (1-based line of the entry in its file, or None). Text is already decoded.
-Record = tuple[str, str, Sequence[str], str, str, str, "int | None"]
+
+class Record(NamedTuple):
+    """One entry as a source hands it over (text already decoded from LaTeX)."""
+
+    key: str
+    title: str
+    authors: Sequence[str]  # "First Last" or "Last, First"
+    year: str = ""
+    doi: str = ""
+    arxiv_id: str = ""
+    line: int | None = None  # 1-based line of the entry in its file
 
 
 class Row(NamedTuple):
@@ -207,349 +207,288 @@ def _clean_dois(dois: list[str]) -> list[str]:
     return [_clean_doi(doi) if doi else "" for doi in dois]
 
 
-def _column(values: Iterable[str]) -> str:
-    return "\n" + "\n".join(values) + "\n"
-
 
 class Table:
-    """One source's entries as lazily unpacked sections (see the module docs).
+    """One source's rows and indexes, each section unpacked on first use (see the module docs)."""
 
-    A table starts *plain*: rows, the folded search text, identifiers and keys. Word queries on a
-    plain table scan the search text (a few milliseconds a word). :meth:`enrich` adds the inverted
-    word index, which makes word queries cheaper still but costs more to build than reading a large
-    file does; see :func:`cached_table` for when that happens.
-    """
+    SECTIONS = ("rows", "lines", "years", "title_lengths", "postings", "keys", "sorted_keys", "ids", "free")
+    SECTIONS += ("extra",)
+    _ARRAYS = {"years": "H", "title_lengths": "H"}
 
-    SECTIONS = (
-        "text",
-        "row_starts",
-        "years",
-        "title_lengths",
-        "key_column",
-        "doi_column",
-        "arxiv_column",
-        "rows",
-        "offsets",
-    )
-    #: The inverted word index, added by :meth:`enrich`.
-    WORD_SECTIONS = ("vocabulary", "postings", "posting_offsets")
-
-    def __init__(self, name: str, file: str | None = None, size: int = 0) -> None:
+    def __init__(self, name: str, file: str | None = None) -> None:
         self.name = name
         self.file = file
-        self.size = size
+        self.live = 0  # rows that are not empty slots
         self._values: dict[str, Any] = {}
         self._packed: dict[str, bytes] = {}
-        self._scans: dict[str, dict[str, list[int]]] = {}  # prefix → word → rows (plain tables)
-        self._scan_vocabulary: list[str] | None = None
-        # word → the table's words that a misspelt ``word`` may stand for, when the parts that read
-        # the file found them (see typo_choices).
-        self._typo_choices: dict[str, list[str]] = {}
-        #: Where the table is cached and for which version of its file (set by :func:`cached_table`).
+        self._vocabulary: list[str] | None = None
+        #: Where the table is cached and for which version of its file (set by the source).
         self.cache: Path | None = None
         self.stamp: tuple | None = None
 
     def __len__(self) -> int:
-        return self.size
+        return self.live
 
     def _get(self, section: str) -> Any:
         try:
             return self._values[section]
         except KeyError:
-            value = self._values[section] = marshal.loads(self._packed.pop(section))
+            value = marshal.loads(self._packed.pop(section))
+            if section in self._ARRAYS:
+                value = array(self._ARRAYS[section], value)
+            self._values[section] = value
             return value
 
+    years: array = property(lambda self: self._get("years"))  # type: ignore[assignment]
+    title_lengths: array = property(lambda self: self._get("title_lengths"))  # type: ignore[assignment]
+    lines: list[int] = property(lambda self: self._get("lines"))  # type: ignore[assignment]
+
     @property
-    def indexed(self) -> bool:
-        """True when the inverted word index is there (see :meth:`enrich`)."""
-        return "vocabulary" in self._values or "vocabulary" in self._packed
+    def extra(self) -> dict[str, Any]:
+        """What a file source keeps along (see :mod:`.bibtable`): marshal-able, stored with the table."""
+        return self._get("extra")
 
-    # Sections, unpacked on first use.
-    text: str = property(lambda self: self._get("text"))  # type: ignore[assignment]
+    @extra.setter
+    def extra(self, value: dict[str, Any]) -> None:
+        self._values["extra"] = value
+        self._packed.pop("extra", None)
 
+    @property
+    def slots(self) -> int:
+        """How many slots there are (rows and empty slots)."""
+        return len(self.lines)
+
+    # -- words --------------------------------------------------------------------------------------
     @property
     def vocabulary(self) -> list[str]:
         """Every folded title and author-name word, sorted."""
-        if self.indexed:
-            return self._get("vocabulary")
-        if self._scan_vocabulary is None:
-            self._scan_vocabulary = sorted(set(self.text.split()))
-        return self._scan_vocabulary
-
-    def typo_choices(self, word: str) -> list[str]:
-        """Sorted words among which are all the best that ``word`` may be a typo of (see
-        :func:`.match.typo_candidates`): the vocabulary, or on a plain table read in parts, the best
-        of each part (:mod:`.parallel`), so the whole vocabulary need not be listed."""
-        choices = self._typo_choices.get(word)  # cleared by enrich()
-        return self.vocabulary if choices is None else choices
-
-    @property
-    def years(self) -> array:
-        return self._array("years", "H")
-
-    @property
-    def title_lengths(self) -> array:
-        return self._array("title_lengths", "H")
-
-    def _array(self, section: str, code: str) -> array:
-        value = self._get(section)
-        if isinstance(value, bytes):
-            value = self._values[section] = array(code, value)
-        return value
-
-    def _word_index(self, word: str) -> int:
-        """The position of ``word`` in the (indexed) vocabulary, or -1."""
-        vocabulary = self._get("vocabulary")
-        index = bisect_left(vocabulary, word)
-        return index if index < len(vocabulary) and vocabulary[index] == word else -1
-
-    def _scan(self, prefix: str) -> dict[str, list[int]]:
-        """The words of the search text starting with ``prefix``, each with its rows (one pass).
-
-        Every word in the text is preceded and followed by a space, so ``" " + prefix`` finds word
-        starts only, and the next space ends the word.
-        """
-        found = self._scans.get(prefix)
-        if found is not None:
-            return found
-        found = self._scans[prefix] = {}
-        text = self.text
-        starts = self._array("row_starts", "I")
-        needle = " " + prefix
-        skip = len(needle)
-        find = text.find
-        position = find(needle)
-        while position >= 0:
-            end = find(" ", position + skip)
-            word = text[position + 1 : end]
-            row = bisect_right(starts, position) - 1
-            rows = found.get(word)
-            if rows is None:
-                found[word] = [row]
-            elif rows[-1] != row:
-                rows.append(row)
-            position = find(needle, end)
-        return found
-
-    def _scanned_rows(self, word: str) -> list[int]:
-        if not word:
-            return []
-        for prefix, found in self._scans.items():
-            if word.startswith(prefix):
-                return found.get(word, [])
-        return self._scan(word).get(word, [])
-
-    def has_word(self, word: str) -> bool:
-        """True when some row's title or author names contain the folded ``word``."""
-        if self.indexed:
-            return self._word_index(word) >= 0
-        return bool(self._scanned_rows(word))
-
-    def words_starting(self, prefix: str, limit: int) -> list[str]:
-        """The first ``limit`` words (in sorted order) that are longer than ``prefix`` and start with it."""
-        if self.indexed:
-            vocabulary = self._get("vocabulary")
-            start = bisect_right(vocabulary, prefix)
-            out = []
-            for word in vocabulary[start : start + limit]:
-                if not word.startswith(prefix):
-                    break
-                out.append(word)
-            return out
-        return sorted(word for word in self._scan(prefix) if word != prefix)[:limit]
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self._get("postings"))
+        return self._vocabulary
 
     def rows_of(self, word: str) -> Sequence[int]:
         """The rows whose title or author names contain the folded ``word`` (a row may repeat)."""
-        if not self.indexed:
-            return self._scanned_rows(word)
-        index = self._word_index(word)
-        if index < 0:
-            return ()
-        offsets = self._array("posting_offsets", "I")
-        return self._array("postings", "i")[offsets[index] : offsets[index + 1]]
+        postings = self._get("postings")
+        rows = postings.get(word, ())
+        if isinstance(rows, bytes):
+            rows = postings[word] = array("i", rows)
+        return rows
+
+    def has_word(self, word: str) -> bool:
+        return word in self._get("postings")
 
     def df(self, word: str) -> int:
         """How many rows contain ``word`` (its document frequency)."""
-        rows = self.rows_of(word)
-        return len(set(rows)) if self.indexed else len(rows)
+        return len(set(self.rows_of(word)))
 
-    def row(self, index: int) -> Row:
-        offsets = self._array("offsets", "I")
-        blob: bytes = self._get("rows")
-        fields = blob[offsets[index] : offsets[index + 1]].decode("utf-8").split(_FIELD_SEP)
-        key, title, authors, year, doi, arxiv_id, line = fields
-        if not arxiv_id and doi.startswith(_ARXIV_DOI):
-            arxiv_id = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
-        # Columns of large files come with their spaces as they were (see detex_many).
-        title = " ".join(title.split())
-        names = [" ".join(name.split()) for name in authors.split(NAME_SEP)] if authors else []
-        names = [name for name in names if name and name != "others"]
-        return Row(key, title, names, year, doi, arxiv_id, int(line) if line else None, fold_words(title))
+    def words_starting(self, prefix: str, limit: int) -> list[str]:
+        """The first ``limit`` words (in sorted order) that are longer than ``prefix`` and start with it."""
+        vocabulary = self.vocabulary
+        start = bisect_right(vocabulary, prefix)
+        out = []
+        for word in vocabulary[start : start + limit]:
+            if not word.startswith(prefix):
+                break
+            out.append(word)
+        return out
 
-    # Identifiers and keys: each a column of one line a row ("\n" + "\n".join(values) + "\n"), searched
-    # with str.find (C speed, no per-row objects to build or load).
-    @staticmethod
-    def _column_rows(column: str, value: str) -> list[int]:
-        """The rows whose line in ``column`` is exactly ``value``."""
-        return list(line_numbers(column, "\n" + value + "\n"))
-
+    # -- identifiers and keys -----------------------------------------------------------------------
     def id_rows(self, arxiv_id: str = "", doi: str = "") -> list[int]:
         """The rows with this arXiv id (or its arXiv DOI) or this DOI (lower-case)."""
+        ids = self._get("ids")
         if arxiv_id:
-            rows = self._column_rows(self._get("arxiv_column"), arxiv_id)
-            return rows + self._column_rows(self._get("doi_column"), _ARXIV_DOI + arxiv_id.lower())
-        return self._column_rows(self._get("doi_column"), doi) if doi else []
+            return ids.get(arxiv_id, []) + ids.get(_ARXIV_DOI + arxiv_id.lower(), [])
+        return list(ids.get(doi, [])) if doi else []
 
     def key_rows(self, key: str) -> list[int]:
         """The rows whose key is ``key`` ignoring case."""
-        return self._column_rows(self._get("key_column"), key.lower()) if key else []
+        return list(self._get("keys").get(key.lower(), [])) if key else []
 
     def keys_starting(self, prefix: str, limit: int) -> list[tuple[int, str]]:
-        """``(row, lower-case key)`` of up to ``limit`` keys longer than ``prefix`` that start with it."""
-        column: str = self._get("key_column")
+        """``(row, lower-case key)`` of up to ``limit`` keys longer than ``prefix`` that start with it,
+        in key order."""
+        keys, ordered = self._get("keys"), self._get("sorted_keys")
         out: list[tuple[int, str]] = []
-        needle = "\n" + prefix.lower()
-        position = column.find(needle)
-        row = last = 0
-        while position >= 0 and len(out) < limit:
-            row += column.count("\n", last, position)
-            last = position
-            end = column.find("\n", position + 1)
-            if end > position + len(needle):
-                out.append((row, column[position + 1 : end]))
-            position = column.find(needle, end)
-        return out
+        for key in ordered[bisect_right(ordered, prefix) : bisect_right(ordered, prefix) + limit]:
+            if not key.startswith(prefix) or len(out) >= limit:
+                break
+            out += [(row, key) for row in keys[key]]
+        return out[:limit]
 
-    def lower_keys(self) -> list[str]:
-        """Every row's key, lower-cased, in row order."""
-        return self._get("key_column")[1:-1].split("\n") if self.size else []
+    @property
+    def sorted_keys(self) -> list[str]:
+        """Every distinct key, lower-cased, sorted."""
+        return self._get("sorted_keys")
 
-    # -- building ----------------------------------------------------------------------------
+    def row(self, index: int) -> Row:
+        fields = self._get("rows")[index].split(_FIELD_SEP)
+        key, title, authors, year, doi, arxiv_id = fields
+        if not arxiv_id and doi.startswith(_ARXIV_DOI):
+            arxiv_id = normalise_arxiv_id(doi[len(_ARXIV_DOI) :]) or ""
+        title = " ".join(title.split())  # columns of large files keep their spaces (see detex_many)
+        names = [" ".join(name.split()) for name in authors.split(NAME_SEP)] if authors else []
+        names = [name for name in names if name and name != "others"]
+        return Row(key, title, names, year, doi, arxiv_id, self.lines[index] or None, fold_words(title))
+
+    # -- building and changing ----------------------------------------------------------------------
     @classmethod
     def build(cls, name: str, records: Iterable[Record], file: str | None = None) -> Table:
-        """A table from records (see :data:`Record`)."""
+        """A table from records."""
         columns: list[list[Any]] = [[], [], [], [], [], [], []]
         for record in records:
             for column, value in zip(columns, record, strict=True):
                 column.append(value)
-        keys, titles, authors, years, dois, arxiv_ids, lines = columns
-        names = [NAME_SEP.join(name.replace(NAME_SEP, " ") for name in names) for names in authors]
-        return cls.from_columns(name, keys, titles, names, years, dois, arxiv_ids, lines, file)
-
-    @classmethod
-    def from_columns(
-        cls,
-        name: str,
-        keys: list[str],
-        titles: list[str],
-        names: list[str],
-        years: list[str],
-        dois: list[str],
-        arxiv_ids: list[str],
-        lines: list[int | None],
-        file: str | None = None,
-    ) -> Table:
-        """A plain table from parallel columns (the fast path for large files: no per-record tuples).
-
-        ``names``: each row's author names joined by :data:`NAME_SEP`. Text is already decoded.
-        """
-        size = len(keys)
-        table = cls(name, file, size)
-        if "\n" in "".join(titles):
-            titles = [t.replace("\n", " ") if "\n" in t else t for t in titles]
-        if "\n" in "".join(names):
-            names = [n.replace("\n", " ") if "\n" in n else n for n in names]
-
-        # The search text: one line a row, " title words  name words \n", every word between spaces
-        # (runs of spaces are left: scans and splits do not mind). Titles and names are folded column
-        # by column, then paired.
-        if size:
-            folded = zip(_fold_bytes(titles).split(b"\n"), _fold_bytes(names).split(b"\n"), strict=True)
-            pairs = map(b" ".join, folded)
-            text = (b" " + b" \n ".join(pairs) + b" \n").decode("ascii")
-        else:
-            text = ""
-
-        dois = _clean_dois(dois)
-        arxiv_ids = clean_arxiv_ids(arxiv_ids)
-        line_texts = list(map(str, lines)) if None not in lines else [str(n) if n else "" for n in lines]
-        row_fields = zip(keys, titles, names, years, dois, arxiv_ids, line_texts, strict=True)
-        encoded = list(map(str.encode, map(_FIELD_SEP.join, row_fields)))
-        values = table._values
-        values["text"] = text
-        line_lengths = map(add, map(len, text.split("\n")[:-1]), repeat(1))
-        values["row_starts"] = array("I", accumulate(line_lengths, initial=0))
-        if each_line_matches(YEARS, years):
-            values["years"] = array("H", map(int, years))
-        else:
-            values["years"] = array("H", [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years])
-        lengths = list(map(len, titles))
-        if max(lengths, default=0) > 65535:
-            lengths = [min(n, 65535) for n in lengths]
-        values["title_lengths"] = array("H", lengths)
-        key_column = _column(keys).lower()
-        if key_column.count("\n") != size + 1:  # a key with a newline in it
-            key_column = _column(key.lower().replace("\n", " ") for key in keys)
-        values["key_column"] = key_column
-        values["doi_column"] = _column(dois)
-        values["arxiv_column"] = _column(arxiv_ids)
-        values["rows"] = b"".join(encoded)
-        values["offsets"] = array("I", accumulate(map(len, encoded), initial=0))
+        table = cls(name, file)
+        table.add(*columns[:2], [NAME_SEP.join(n.replace(NAME_SEP, " ") for n in a) for a in columns[2]],
+                  *columns[3:])
         return table
 
-    def enrich(self) -> None:
-        """Add the inverted word index (vocabulary and postings), built from the search text by C loops:
-        every word's rows in one ``map(list.append, …)`` pass (a row holding a word twice lists it
-        twice; :meth:`df` counts rows)."""
-        if self.indexed:
-            return
-        row_words = list(map(str.split, self.text.split("\n")[:-1]))
-        words = list(chain.from_iterable(row_words))
-        row_numbers = chain.from_iterable(map(repeat, range(self.size), map(len, row_words)))
-        by_word: dict[str, list[int]] = {word: [] for word in dict.fromkeys(words)}
-        deque(map(list.append, map(by_word.__getitem__, words), row_numbers), maxlen=0)
-        ordered = sorted(by_word)
-        postings = list(map(by_word.__getitem__, ordered))
-        self._values["vocabulary"] = ordered
-        self._values["postings"] = array("i", chain.from_iterable(postings))
-        self._values["posting_offsets"] = array("I", accumulate(map(len, postings), initial=0))
-        self._scans.clear()
-        self._scan_vocabulary = None
-        self._typo_choices.clear()
+    @classmethod
+    def from_columns(cls, name: str, keys: list[str], titles: list[str], names: list[str], years: list[str],
+                     dois: list[str], arxiv_ids: list[str], lines: list[int | None],
+                     file: str | None = None) -> Table:
+        """A table from parallel columns (``names``: each row's names joined by :data:`NAME_SEP`)."""
+        table = cls(name, file)
+        table.add(keys, titles, names, years, dois, arxiv_ids, lines)
+        return table
 
-    # -- (de)serialising ---------------------------------------------------------------------
+    def add(self, keys: list[str], titles: list[str], names: list[str], years: list[str], dois: list[str],
+            arxiv_ids: list[str], lines: list[int | None]) -> list[int]:
+        """Add rows given as columns (text decoded; ``names`` joined by :data:`NAME_SEP`), empty slots
+        first; their slots. Column work done by C loops, no Python step a row (20,000 entries hold
+        ~400,000 title and name words)."""
+        if "rows" not in self._values and "rows" not in self._packed:
+            self._values.update(rows=[], lines=[], years=array("H"), title_lengths=array("H"), postings={},
+                                keys={}, sorted_keys=[], ids={}, free=[], extra={})
+        count = len(keys)
+        rows, free = self._get("rows"), self._get("free")
+        free.sort()
+        reused = free[:count]
+        del free[:count]
+        grow = count - len(reused)
+        slots = reused + list(range(len(rows), len(rows) + grow))
+        if "\n" in "".join(titles):
+            titles = [t.replace("\n", " ") for t in titles]
+        if "\n" in "".join(names):
+            names = [n.replace("\n", " ") for n in names]
+        folded_titles, folded_names = fold_many(titles), fold_many(names)
+        dois, arxiv_ids = _clean_dois(dois), clean_arxiv_ids(arxiv_ids)
+        if each_line_matches(YEARS, years):
+            year_numbers = list(map(int, years))
+        else:
+            year_numbers = [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years]
+        texts = list(map(_FIELD_SEP.join, zip(keys, titles, names, years, dois, arxiv_ids, strict=True)))
+        if sum(map(str.count, texts, repeat(_FIELD_SEP))) != 5 * count:  # a separator in some value
+            texts = [_FIELD_SEP.join(v.replace(_FIELD_SEP, " ") for v in fields)
+                     for fields in zip(keys, titles, names, years, dois, arxiv_ids, strict=True)]
+        lengths = list(map(len, folded_titles))
+        if max(lengths, default=0) > 65535:
+            lengths = [min(n, 65535) for n in lengths]
+        lines = [line or 0 for line in lines] if None in lines else lines
+        columns = (self._get("rows"), self.years, self.title_lengths, self.lines)
+        if not reused:  # the common case (every new table): appended, column by column
+            for column, new in zip(columns, (texts, year_numbers, lengths, lines), strict=True):
+                column.extend(new)
+        else:
+            for column, new in zip(columns, (texts, year_numbers, lengths, lines), strict=True):
+                column.extend(repeat("" if column is columns[0] else 0, grow))
+                for slot, value in zip(slots, new, strict=True):
+                    column[slot] = value
+        _index_rows(self._get("keys"), slots, map(str.lower, keys))
+        _index_rows(self._get("ids"), slots, dois)
+        _index_rows(self._get("ids"), slots, arxiv_ids)
+        self._values["sorted_keys"] = sorted(self._get("keys"))
+        # Every word's rows in one map(list.append, …) pass.
+        row_words = list(map(str.split, map(" ".join, zip(folded_titles, folded_names, strict=True))))
+        numbers = chain.from_iterable(map(repeat, slots, map(len, row_words)))
+        postings = self._get("postings")
+        for word, new in _rows_by_value(chain.from_iterable(row_words), numbers).items():
+            if word in postings:
+                self.rows_of(word).extend(new)  # type: ignore[attr-defined]
+            else:
+                postings[word] = array("i", new)
+        self._vocabulary = None
+        self.live += count
+        return slots
+
+    def remove(self, slots: Iterable[int]) -> None:
+        """Empty these slots (their rows leave every index)."""
+        rows, postings, keys, ids = (self._get(s) for s in ("rows", "postings", "keys", "ids"))
+        years, lengths, lines, free = self.years, self.title_lengths, self.lines, self._get("free")
+        for slot in slots:
+            key, title, names, _, doi, arxiv_id = rows[slot].split(_FIELD_SEP)
+            for word in set(fold_words(f"{title} {names}").split()):
+                found = self.rows_of(word)
+                for _ in range(found.count(slot)):  # type: ignore[attr-defined]
+                    found.remove(slot)  # type: ignore[attr-defined]
+                if not found:
+                    del postings[word]
+            for index, value in ((keys, key.lower()), (ids, doi), (ids, arxiv_id)):
+                if value and slot in index.get(value, ()):
+                    index[value].remove(slot)
+                    if not index[value]:
+                        del index[value]
+            rows[slot], years[slot], lengths[slot], lines[slot] = "", 0, 0, 0
+            free.append(slot)
+            self.live -= 1
+        self._values["sorted_keys"] = sorted(keys)
+        self._vocabulary = None
+
+    # -- (de)serialising ----------------------------------------------------------------------------
     def dumps(self, stamp: tuple) -> bytes:
-        packed = {}
-        for section in self.SECTIONS + (self.WORD_SECTIONS if self.indexed else ()):
-            if section in self._packed:
-                packed[section] = self._packed[section]
-                continue
-            value = self._values[section]
+        """A header (format, stamp, name, sizes of the sections) and the sections, each marshalled alone
+        (so loading slices them out without a copy, and a query unpacks only those it needs)."""
+        packed = dict(self._packed)
+        for section, value in self._values.items():
+            if section == "postings":
+                value = {word: getattr(rows, "tobytes", lambda r=rows: r)() for word, rows in value.items()}
             packed[section] = marshal.dumps(value.tobytes() if isinstance(value, array) else value)
-        return marshal.dumps((FORMAT_VERSION, stamp, self.name, self.file, self.size, packed))
+        names = sorted(packed)
+        sizes = [len(packed[name]) for name in names]
+        header = marshal.dumps((FORMAT_VERSION, stamp, self.name, self.file, self.live, names, sizes))
+        return b"".join([len(header).to_bytes(4, "big"), header, *(packed[name] for name in names)])
 
     @classmethod
-    def loads(cls, data: bytes, stamp: tuple | None) -> Table | None:
-        """The table stored in ``data`` when it was made by this version for ``stamp`` (any stamp when
-        None), else None."""
+    def loads(cls, data: bytes) -> Table | None:
+        """The table stored in ``data`` by this version (its ``stamp`` set), else None."""
+        view = memoryview(data)
         try:
-            state = marshal.loads(data)
-            version, stored_stamp, name, file, size, packed = state
+            start = 4 + int.from_bytes(view[:4], "big")
+            version, stamp, name, file, live, names, sizes = marshal.loads(view[4:start])
         except (EOFError, ValueError, TypeError):
             return None
-        if version != FORMAT_VERSION or (stamp is not None and stored_stamp != stamp):
+        if version != FORMAT_VERSION or set(names) != set(cls.SECTIONS) or start + sum(sizes) != len(data):
             return None
-        if set(packed) not in (set(cls.SECTIONS), set(cls.SECTIONS + cls.WORD_SECTIONS)):
-            return None
-        table = cls(name, file, size)
-        table._packed = dict(packed)
-        table.stamp = stored_stamp
+        table = cls(name, file)
+        table.live, table.stamp = live, stamp
+        for section, size in zip(names, sizes, strict=True):
+            table._packed[section] = view[start : start + size]
+            start += size
         return table
 
     def store(self) -> None:
-        """Write the table back to its cache file (after :meth:`enrich`); no-op for uncached tables."""
+        """Write the table to its cache file (no-op for uncached tables)."""
         if self.cache is not None and self.stamp is not None:
             write_cache_file(self.cache, self.dumps(self.stamp))
+
+
+def _rows_by_value(values: Iterable[str], rows: Iterable[int]) -> dict[str, list[int]]:
+    """Each value with the rows it comes with, by C loops (``map(list.append, …)``)."""
+    values = list(values)
+    found: dict[str, list[int]] = {value: [] for value in dict.fromkeys(values)}
+    deque(map(list.append, map(found.__getitem__, values), rows), maxlen=0)
+    return found
+
+
+def _index_rows(index: dict[str, list[int]], slots: list[int], values: Iterable[str]) -> None:
+    """Add each slot to ``index`` under its value ("" left out)."""
+    found = _rows_by_value(values, slots)
+    found.pop("", None)
+    if not index:
+        index.update(found)
+        return
+    for value, rows in found.items():
+        index.setdefault(value, []).extend(rows)
 
 
 def file_stamp(path: Path) -> tuple:
@@ -568,48 +507,9 @@ def cache_path_for(path: Path, kind: str) -> Path:
     return cache_dir() / "lookup" / f"{kind}-{stem}-{digest:08x}.marshal"
 
 
-#: Tables with fewer rows get their word index at once; larger ones are plain at first (see
-#: :func:`cached_table`).
-INDEX_AT_ONCE_ROWS = 5000
-
-
-def indexed_if_small(table: Table) -> Table:
-    """``table``, given its word index now when it has fewer than :data:`INDEX_AT_ONCE_ROWS` rows: a
-    query then scores the same whichever source the table came from (only an indexed table looks a
-    word it has up as a typo too)."""
-    if len(table) < INDEX_AT_ONCE_ROWS:
-        table.enrich()
-    return table
-
-
-def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
-    """The table of file ``path``, from the cache when the file's size and mtime are unchanged.
-
-    ``build(path)`` reads the file when the cache is missing or stale; its result is stored by
-    writing a temporary file and renaming it over the old one (a cache needs no fsync: a lost or torn
-    cache file only costs the next run a rebuild).
-
-    A large file's table is stored plain (no word index): its first query then costs little more
-    than reading the file. The word index is added later by :meth:`Table.enrich` and
-    :meth:`Table.store`, in a background process for the CLI (:mod:`.background`), or on the next
-    query for a long-lived :class:`~.api.Lookup`.
-    """
-    path = path.resolve()
-    stamp = file_stamp(path)
-    cache = cache_path_for(path, kind)
-    table = _load(cache, stamp)
-    if table is None:
-        table = indexed_if_small(build(path))
-        # Stored under the stamp taken before reading: if the file changed meanwhile, the next run
-        # sees a mismatch and reads it again rather than trusting a torn read.
-        write_cache_file(cache, table.dumps(stamp))
-    table.name = name
-    table.cache, table.stamp = cache, stamp
-    return table
-
-
-def _load(cache: Path, stamp: tuple) -> Table | None:
+def load_cache(cache: Path) -> Table | None:
+    """The table cached in ``cache`` (whatever file version it was made for), or None."""
     try:
-        return Table.loads(cache.read_bytes(), stamp)
+        return Table.loads(cache.read_bytes())
     except OSError:
         return None

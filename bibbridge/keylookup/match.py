@@ -37,7 +37,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..text import normalise_arxiv_id, normalise_doi
@@ -144,7 +144,11 @@ def search_table(table: Table, query: Query, limit: int = 10) -> list[tuple[int,
 
 
 def _ranked(table: Table, best: dict[int, tuple[int, str]], limit: int) -> list[tuple[int, int, str]]:
-    top = heapq.nsmallest(limit, best.items(), key=lambda item: (-item[1][0], table.row(item[0]).key.lower()))
+    # Ties by key, then line: never by row number, which depends on the cache's history.
+    lines = table.lines
+    top = heapq.nsmallest(
+        limit, best.items(), key=lambda item: (-item[1][0], table.row(item[0]).key.lower(), lines[item[0]])
+    )
     return [(row, score, matched) for row, (score, matched) in top]
 
 
@@ -158,26 +162,24 @@ def _match_key(table: Table, key: str, offer: Callable[[int, int, str], None]) -
     if len(lower) >= 5 and len(table):
         from rapidfuzz import fuzz, process
 
-        for _, ratio, row in process.extract(
-            lower, table.lower_keys(), scorer=fuzz.ratio, score_cutoff=85, limit=5
+        # Over the distinct keys in sorted order: ties go to the first in that order, whatever the rows.
+        for longer, ratio, _ in process.extract(
+            lower, table.sorted_keys, scorer=fuzz.ratio, score_cutoff=85, limit=5
         ):
-            if ratio < 100:
+            for row in table.key_rows(longer) if ratio < 100 else ():
                 offer(row, int(ratio * 0.85), "key-fuzzy")
 
 
 def _expansions(table: Table, word: str) -> dict[str, float]:
-    """Indexed words standing for ``word``: itself, words it is a prefix of, words within typos.
-
-    On a plain table (no word index yet, see :meth:`Table.enrich`) a word found as it is gets no
-    typo expansions: finding them needs the whole vocabulary, which costs more than the query."""
+    """Indexed words standing for ``word``: itself, words it is a prefix of, words within typos."""
     found: dict[str, float] = {}
     if table.has_word(word):
         found[word] = 1.0
     if len(word) >= 3:
         for longer in table.words_starting(word, 30):
             found.setdefault(longer, 0.95 if len(longer) - len(word) <= 2 else 0.85)
-    if len(word) >= 4 and (table.indexed or word not in found):
-        choices = table.typo_choices(word)
+    if len(word) >= 4:
+        choices = table.vocabulary
         if choices:
             from rapidfuzz import fuzz, process
 
@@ -197,18 +199,6 @@ TYPO_LIMIT = 6
 def typo_cutoff(word: str) -> int:
     """The least rapidfuzz ratio of a word that misspelt ``word`` may stand for."""
     return 80 if len(word) >= 7 else 75
-
-
-def typo_candidates(word: str, words: Sequence[str]) -> list[str]:
-    """The best :data:`TYPO_LIMIT` of ``words`` that ``word`` may be a typo of: by ratio, then in sorted
-    order, as :func:`_expansions` picks them from a sorted vocabulary. So the best of a whole table are
-    among the best of its parts (see :mod:`.parallel`)."""
-    from rapidfuzz import fuzz, process
-
-    found = process.extract(word, words, scorer=fuzz.ratio, score_cutoff=typo_cutoff(word), limit=None)
-    return [candidate for _, candidate in sorted((-ratio, candidate) for candidate, ratio, _ in found)][
-        :TYPO_LIMIT
-    ]
 
 
 def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int]]:
@@ -250,8 +240,8 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
         if years and row_years[row] in years:
             got += year_weight
         coverage[row] = got / denominator
-    lengths = table.title_lengths
-    top = heapq.nlargest(refine, coverage, key=lambda row: (coverage[row], -lengths[row]))
+    lengths, lines = table.title_lengths, table.lines
+    top = heapq.nlargest(refine, coverage, key=lambda row: (coverage[row], -lengths[row], -lines[row]))
 
     from rapidfuzz import fuzz
 

@@ -1,7 +1,9 @@
-"""Where citation keys live: each source turns its entries into a :class:`~.index.Table`.
+"""Where citation keys live: each source gives its entries as :class:`~.index.Record` s, made into one
+:class:`~.index.Table`.
 
 - :class:`BibFile`: a .bib file (e.g. a Better BibTeX auto-export), read with the fast scanner of
-  :mod:`bibbridge.bib.reader`; its table is cached (see :func:`.index.cached_table`).
+  :mod:`bibbridge.bib.reader`; its table is cached and updated by the entries that changed
+  (:mod:`.bibtable`).
 - :class:`CslFile`: a CSL-JSON export (key: ``citation-key``, else ``id``); cached the same way.
 - :class:`LocalRegistry`: the keys bibbridge has given out (:class:`bibbridge.keys.KeyRegistry`).
 - :class:`ZoteroLibrary`: a Zotero library through the Web API, served from the incremental local index
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,12 @@ from .index import (
     YEARS,
     Record,
     Table,
-    cached_table,
+    cache_path_for,
     clean_arxiv_ids,
     each_line_matches,
+    file_stamp,
     line_numbers,
+    load_cache,
 )
 from .match import Query
 
@@ -50,14 +54,19 @@ class SourceUnavailable(BibbridgeError):
 
 
 class Source:
-    """Base of all sources: a display ``name`` and :meth:`table`."""
+    """Base of all sources: a display ``name``, :meth:`records` and :meth:`table` (the records as one
+    searchable table; file sources cache it)."""
 
     name = "source"
-    #: True when :meth:`table` does not depend on the query (the table is then loaded once).
+    #: True when :meth:`records` does not depend on the query (the table is then loaded once).
     static = True
 
-    def table(self, query: Query | None = None) -> Table:  # pragma: no cover - interface
+    def records(self, query: Query | None = None) -> Iterable[Record]:  # pragma: no cover - interface
+        """The source's entries (for Better BibTeX, those it finds for ``query``)."""
         raise NotImplementedError
+
+    def table(self, query: Query | None = None) -> Table:
+        return Table.build(self.name, self.records(query))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -123,9 +132,19 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
     return set(line_numbers(joined, needle))
 
 
-def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
-    """The table of .bib entries given as columns (see :class:`bibbridge.bib.reader.BibColumns`): each
-    column's LaTeX decoded in one pass, a Python step a row only where a column needs it."""
+def decode_titles(titles: list[str]) -> list[str]:
+    """LaTeX → text for a column of titles (the one place lookup decodes them)."""
+    return latex_to_text_many(titles)
+
+
+def decode_names(names: list[str]) -> list[str]:
+    """LaTeX → text for a column of BibTeX name lists; "A and B" → names joined by :data:`NAME_SEP`."""
+    return latex_to_text_many(names, replace=(" and ", NAME_SEP))
+
+
+def bib_columns(keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> tuple[list, ...]:
+    """The columns :meth:`Table.add` takes, from .bib entries given as columns (see
+    :class:`bibbridge.bib.reader.BibColumns`): a Python step a row only where a column needs it."""
     count = len(keys)
     years = fields["year"]
     if "" in years:
@@ -156,47 +175,52 @@ def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], 
     editors = fields["editor"]
     if editors.count("") != count:
         authors = [author or editor for author, editor in zip(authors, editors, strict=True)]
-    return Table.from_columns(
-        name,
-        keys,
-        latex_to_text_many(fields["title"]),
-        # "A and B and others" → names; "others" is dropped when a row is shown.
-        latex_to_text_many(authors, replace=(" and ", NAME_SEP)),
-        years,
-        fields["doi"],
-        arxiv_ids,
-        lines,
-        name,
-    )
+    # "A and B and others" → names; "others" is dropped when a row is shown.
+    titles, names = decode_titles(fields["title"]), decode_names(authors)
+    return keys, titles, names, years, fields["doi"], arxiv_ids, lines
+
+
+def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
+    """The table of .bib entries given as columns (see :func:`bib_columns`)."""
+    return Table.from_columns(name, *bib_columns(keys, fields, lines), name)  # type: ignore[arg-type]
 
 
 class BibFile(Source):
-    """A .bib file; its table is cached under ``$BIBBRIDGE_HOME`` until the file's size or mtime changes."""
+    """A .bib file; its table is cached under ``$BIBBRIDGE_HOME`` and updated by the entries that
+    changed (see :mod:`.bibtable`)."""
 
     def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or str(path)
 
     def table(self, query: Query | None = None) -> Table:
-        words = query.words if query is not None else ()
-        return cached_table(_readable_file(self.path), "bib", self.name, lambda p: self._build(p, words))
-
-    def _build(self, path: Path, words: Sequence[str] = ()) -> Table:
-        """Read the file into its table (``words``: the query's, see :func:`.parallel.parallel_bib_table`)."""
-        from ..bib.reader import scan_columns
-        from .parallel import parallel_bib_table
+        from .bibtable import bib_file_table
 
         try:
-            # A large file on several cores when that gives the very same table (else None).
-            table = parallel_bib_table(path, self.name, words=words)
-            if table is not None:
-                return table
-            columns = scan_columns(path, BIB_FIELDS)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=str(self.path)) from None
+            return bib_file_table(_readable_file(self.path), self.name)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=str(self.path)) from None
-        return bib_columns_table(self.name, columns.keys, columns.fields, columns.lines)
+
+    def records(self, query: Query | None = None) -> Iterator[Record]:
+        table = self.table(query)
+        for slot in range(table.slots):
+            if table.lines[slot]:
+                row = table.row(slot)
+                yield Record(row.key, row.title, row.authors, row.year, row.doi, row.arxiv_id, row.line)
+
+
+def cached_table(path: Path, kind: str, name: str, build: Callable[[Path], Table]) -> Table:
+    """The table of file ``path``, from the cache when the file's size and mtime are unchanged, else
+    ``build(path)``, cached (a lost or torn cache file only costs a rebuild: no fsync)."""
+    path = path.resolve()
+    stamp, cache = file_stamp(path), cache_path_for(path, kind)
+    table = load_cache(cache)
+    if table is None or table.stamp != stamp:
+        table = build(path)
+        table.cache, table.stamp = cache, stamp
+        table.store()
+    table.name = name
+    return table
 
 
 # -- CSL-JSON ----------------------------------------------------------------------------------------
@@ -233,15 +257,11 @@ def csl_record(item: dict[str, Any]) -> Record | None:
     if not key:
         return None
     authors = [csl_name(p) for p in item.get("author") or item.get("editor") or [] if isinstance(p, dict)]
-    return (
-        key,
-        latex_to_text(str(item.get("title") or ""), tie=" "),
-        [n for n in authors if n],
-        csl_year(item),
-        str(item.get("DOI") or ""),
-        csl_arxiv_id(item) or "",
-        None,
-    )
+    doi = str(item.get("DOI") or "")
+    arxiv_id = csl_arxiv_id(item) or ""
+    title = latex_to_text(str(item.get("title") or ""), tie=" ").strip()
+    return Record(key, " ".join(title.split()), [n for n in authors if n], csl_year(item), doi,
+                  arxiv_id)
 
 
 class CslFile(Source):
@@ -252,13 +272,14 @@ class CslFile(Source):
         self.name = name or str(path)
 
     def table(self, query: Query | None = None) -> Table:
-        return cached_table(_readable_file(self.path), "csl", self.name, self._build)
+        build = lambda _: Table.build(self.name, self.records(), self.name)  # noqa: E731
+        return cached_table(_readable_file(self.path), "csl", self.name, build)
 
-    def _build(self, path: Path) -> Table:
+    def records(self, query: Query | None = None) -> list[Record]:
         import json
 
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(self.path.read_bytes())
         except json.JSONDecodeError as exc:
             raise InputError(f"not CSL-JSON: {exc.msg}", file=str(self.path), line=exc.lineno) from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -268,7 +289,7 @@ class CslFile(Source):
         if not isinstance(data, list):
             raise InputError("not CSL-JSON: expected an array of items", file=str(self.path), line=1)
         records = (csl_record(item) for item in data if isinstance(item, dict))
-        return Table.build(self.name, (r for r in records if r is not None), self.name)
+        return [record for record in records if record is not None]
 
 
 # -- the local registry ------------------------------------------------------------------------------
@@ -280,23 +301,20 @@ class LocalRegistry(Source):
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> list[Record]:
         from ..home import state_db_path
 
         path = self.path or state_db_path()
         if not path.exists():  # never create the state file just to look into it
-            return Table.build(self.name, ())
+            return []
         from ..keys import KeyRegistry
 
         with KeyRegistry(path) as registry:
             rows = list(registry.rows())
-        return Table.build(
-            self.name,
-            (
-                (key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "", None)
-                for key, arxiv_id, doi, title, authors, year in rows
-            ),
-        )
+        return [
+            Record(key, title or "", _split_authors(authors), str(year or ""), doi or "", arxiv_id or "")
+            for key, arxiv_id, doi, title, authors, year in rows
+        ]
 
 
 def _split_authors(authors: Any) -> list[str]:
@@ -334,7 +352,7 @@ class ZoteroLibrary(Source):
         self.name = f"zotero {self.library}"
         self.stale_warning: str | None = None
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> Iterator[Record]:
         from ..zotero.client import ZoteroClient, resolve_api_key, zotero_settings
         from ..zotero.index import LibraryIndex
 
@@ -361,7 +379,7 @@ class ZoteroLibrary(Source):
                 )
             else:
                 records = index.records()
-        return Table.build(self.name, _zotero_records(records))
+        return _zotero_records(records)
 
 
 def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
@@ -371,15 +389,8 @@ def _zotero_records(records: list[dict[str, Any]]) -> Iterator[Record]:
             continue
         authors = [_zotero_creator(c) for c in item.get("creators") or []]
         arxiv_id = str(item.get("arxiv_id") or "") or _arxiv_in(item.get("url"))
-        yield (
-            key,
-            str(item.get("title") or ""),
-            [a for a in authors if a],
-            str(item.get("year") or ""),
-            str(item.get("doi") or ""),
-            arxiv_id,
-            None,
-        )
+        title, year, doi = (str(item.get(name) or "") for name in ("title", "year", "doi"))
+        yield Record(key, title, [a for a in authors if a], year, doi, arxiv_id)
 
 
 def _zotero_creator(creator: Any) -> str:
@@ -454,10 +465,10 @@ class BetterBibTeX(Source):
             raise SourceUnavailable(f"Better BibTeX at {self.url} answered without a result list")
         return [item for item in result if isinstance(item, dict)]
 
-    def table(self, query: Query | None = None) -> Table:
+    def records(self, query: Query | None = None) -> Iterator[Record]:
         # Better BibTeX searches as Zotero's quick search in "Title, Creator, Year" mode: identifiers
         # (DOI, arXiv id) are not searched there, so an identifier-only query is not sent.
         terms = query.terms if query is not None and not query.only_ids else ""
         items = self.search(terms) if terms else []
         records = (csl_record(item) for item in items)
-        return Table.build(self.name, (r for r in records if r is not None))
+        return (record for record in records if record is not None)
