@@ -308,8 +308,8 @@ def test_adding_and_creating_in_one_run_take_one_round(server, tmp_path):
         ("items", 200),
         ("items", 200),  # the new item's children: its PDF and Hugging Face links
     ]
-    assert [len(r.json()) for r in item_writes(server)] == [3, 1]
-    assert report["requests"] == len(server.requests) == 2 + 4 + 3
+    assert [len(r.json()) for r in item_writes(server)] == [3, 1, 2]
+    assert report["requests"] == len(server.requests) == 2 + 5 + 3
     assert_each_once_in_collection(server, read_digests([digest]).papers)
 
 
