@@ -547,6 +547,66 @@ def test_a_killed_sync_run_again_leaves_each_paper_once(server, path, kill_at, i
     assert len(server.collections()) == 2
 
 
+def arxiv_daily_json(tmp_path: Path, count: int) -> Path:
+    """A Daily Papers answer whose papers get three children each (PDF, Hugging Face page, code)."""
+    data = [
+        {
+            "paper": {
+                "id": f"2601.{n:05d}",
+                "title": f"Killed paper {n}: on models",
+                "summary": f"Abstract {n}.",
+                "authors": [{"name": "Ada Lovelace"}],
+                "publishedAt": "2026-01-06T00:00:00.000Z",
+                "githubRepo": f"https://github.com/lab/killed-{n}",
+            }
+        }
+        for n in range(1, count + 1)
+    ]
+    path = tmp_path / "arxiv_daily.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "parents_left", "children_left"),
+    # item writes: 1-3 the 120 parents, 4-11 their 360 children (the Nth write still applies)
+    [(2, 100, 0), (3, 120, 0), (4, 120, 50), (7, 120, 200), (11, 120, 360)],
+    ids=["second-parent-write", "last-parent-write", "first-children-write", "a-children-write",
+         "last-children-write"],
+)
+def test_a_sync_killed_around_its_children_writes_completes_them_once(
+    server, tmp_path, kill_at, parents_left, children_left
+):
+    """kill -9 the real command between parents and children and inside the children writes; the
+    next run sends what is missing, with the same keys: no paper and no child twice."""
+    digest = arxiv_daily_json(tmp_path, 120)
+    env = {**os.environ, "ZOTERO_API_KEY": server.api_key, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "bibbridge", "sync", str(digest), "--library", f"user:{server.user_id}"]
+    argv += ["--collection", COLLECTION, "--api-url", server.url]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server.concurrent_edit_after(
+        kill_at - 1,
+        lambda s: os.kill(proc.pid, signal.SIGKILL),
+        method="POST",
+        path=f"/users/{server.user_id}/items",
+    )
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(top_items(server)) == parents_left
+    assert len(server.items()) - parents_left == children_left
+    result = sync(server, digest)
+    assert result.exit_code == 0, result.stderr
+    papers = read_digests([digest]).papers
+    assert_each_once_in_collection(server, papers)
+    for item in top_items(server):
+        roles = sorted(c.get("title") for c in children_of(server, item["key"]))
+        assert roles == ["Code", "Hugging Face paper page", "Preprint PDF"], item["title"]
+    # and nothing is left for a third run
+    server.reset_requests()
+    assert sync(server, digest).exit_code == 0
+    assert writes(server) == [] and len(server.requests) <= 3
+
+
 # -- dry run, errors, secrets ------------------------------------------------------------------------
 
 
