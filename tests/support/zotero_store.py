@@ -421,7 +421,8 @@ class Library:
         parent = body.get("parentItem")
         if parent and parent not in self.items:
             raise WriteError(409, f"Parent item {parent} doesn't exist")
-        if parent and self.items[parent]["itemType"] in ("note", "attachment") and body["itemType"] != "annotation":
+        parent_type = self.items[parent]["itemType"] if parent else None
+        if parent_type in ("note", "attachment") and body["itemType"] != "annotation":
             raise WriteError(400, f"Parent item {parent} cannot be a note or attachment")
 
     @staticmethod
