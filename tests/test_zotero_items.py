@@ -438,3 +438,17 @@ def test_the_fake_server_checks_children_like_the_dataserver(server):
     assert [i["key"] for i in top] == [parent] and top[0]["meta"]["numChildren"] == 2
     server.delete_item(parent)  # children go with their parent
     assert server.items() == []
+
+
+def test_the_arxiv_comment_comes_from_arxivs_feed_through_the_resolver(shared_dir):
+    from bibbridge.metadata.arxiv import parse_feed
+    from bibbridge.metadata.resolver import _fill
+
+    feed = shared_dir / "fixtures" / "arxiv" / "arxiv_id_astro-ph_0601001_s0_m100_3150dca9dc76.xml"
+    (record,) = parse_feed(feed.read_text(encoding="utf-8"))
+    assert record.comment.startswith("62 pages including 16 figures and 9 tables.")
+    paper = Paper(title=record.title)
+    _fill(paper, record)
+    assert paper.comment == record.comment
+    (note,) = [c for c in paper_children(paper, "ABCD2345") if c.role == "comment"]
+    assert note.data["note"].startswith("<p>Comment: 62 pages including 16 figures")

@@ -314,6 +314,8 @@ class LibraryIndex:
         rows = [(k,) for k in keys]
         self.db.executemany("DELETE FROM identities WHERE key = ?", rows)
         self.db.executemany("DELETE FROM items WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM own WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM children WHERE parent = ?", rows)  # the server drops them too
         return len(rows)
 
     def item_versions(self, keys: Iterable[str] | None = None) -> dict[str, int]:
