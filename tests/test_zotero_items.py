@@ -452,3 +452,24 @@ def test_the_arxiv_comment_comes_from_arxivs_feed_through_the_resolver(shared_di
     assert paper.comment == record.comment
     (note,) = [c for c in paper_children(paper, "ABCD2345") if c.role == "comment"]
     assert note.data["note"].startswith("<p>Comment: 62 pages including 16 figures")
+
+
+def test_bad_tags_in_the_config_file_are_one_clear_line(server, tmp_path, bibbridge_home):
+    import os
+    import subprocess
+    import sys
+
+    from bibbridge.home import config_path
+
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text("[zotero]\ntags = [1, 2]\n", encoding="utf-8")
+    script = Path(sys.executable).with_name("bibbridge")
+    argv = [str(script), "sync", str(daily_json(tmp_path, 1)), "--library", f"user:{server.user_id}"]
+    argv += ["--collection", COLLECTION, "--api-url", server.url, "--as-of", "2026-01-20"]
+    env = {**os.environ, "ZOTERO_API_KEY": server.api_key}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert str(config_path()) in line and "[zotero] tags must be a list of strings" in line
+    assert server.items() == []

@@ -687,15 +687,20 @@ def _fills(paper: Paper, item: IndexedItem) -> dict[str, Any]:
 
 
 def configured_tags() -> list[str]:
-    """``[zotero] tags`` of the config file: a list of names, or one name."""
-    from ..home import load_config
+    """``[zotero] tags`` of the config file: a list of names, or one name; anything else is refused."""
+    from ..home import config_path, load_config
 
     value = load_config().get("zotero", {}).get("tags")
+    if value is None:
+        return []
     if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [str(v) for v in value if str(v).strip()]
-    return []
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(
+            f'[zotero] tags must be a list of strings, e.g. tags = ["hf-daily"] (found {value!r})',
+            file=str(config_path()),
+        )
+    return [v for v in value if v.strip()]
 
 
 class _GiveUp(Exception):
