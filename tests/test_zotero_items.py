@@ -473,3 +473,28 @@ def test_bad_tags_in_the_config_file_are_one_clear_line(server, tmp_path, bibbri
     (line,) = done.stderr.strip().splitlines()
     assert str(config_path()) in line and "[zotero] tags must be a list of strings" in line
     assert server.items() == []
+
+
+def test_an_item_completed_with_its_arxiv_id_gets_its_pdf_and_hugging_face_links(server):
+    run_sync(server, [bare()])
+    (item,) = top_items(server)
+    assert children_of(server, item["key"]) == []
+    report = run_sync(server, [known()])
+    assert [s.item_key for s in report.completed] == [item["key"]]
+    links = {c["title"]: c["url"] for c in children_of(server, item["key"])}
+    assert links == {
+        "Preprint PDF": "https://arxiv.org/pdf/2601.01234",
+        "Hugging Face paper page": "https://huggingface.co/papers/2601.01234",
+    }
+    run_sync(server, [known()])  # and never twice
+    assert len(children_of(server, item["key"])) == 2
+
+
+def test_a_completion_refused_for_another_reason_says_why(server):
+    run_sync(server, [bare()])
+    (item,) = top_items(server)
+    server.item_update_failures({"^Sparse": 413})
+    report = run_sync(server, [known()])
+    (left,) = report.not_completed
+    assert left.item_key == item["key"] and left.reason.startswith("not completed: 413")
+    assert children_of(server, item["key"]) == []  # the links wait for the fields

@@ -66,8 +66,7 @@ def failure_lines(report: Any) -> list[str]:
         for f in [*report.failed, *report.children_failed]
     ]
     lines += [
-        f"{_where(s.paper)}left as it is: {_name(s.paper)} -> {s.item_key}: edited in Zotero since "
-        "bibbridge created it, so its empty fields were not filled"
+        f"{_where(s.paper)}left as it is: {_name(s.paper)} -> {s.item_key}: {s.reason}"
         for s in report.not_completed
     ]
     return lines

@@ -69,6 +69,17 @@ class FailedPaper(NamedTuple):
     message: str
 
 
+class LeftAlone(NamedTuple):
+    """An item bibbridge made that this run could have completed, and why it did not."""
+
+    paper: Paper
+    item_key: str
+    reason: str
+
+
+EDITED = "edited in Zotero since bibbridge created it, so its empty fields were not filled"
+
+
 @dataclass
 class SyncReport:
     """What a sync did (or, with ``dry_run``, would do).
@@ -87,7 +98,7 @@ class SyncReport:
     in_trash: list[SyncedPaper] = field(default_factory=list)
     failed: list[FailedPaper] = field(default_factory=list)
     completed: list[SyncedPaper] = field(default_factory=list)
-    not_completed: list[SyncedPaper] = field(default_factory=list)
+    not_completed: list[LeftAlone] = field(default_factory=list)
     children_created: int = 0
     children_failed: list[FailedPaper] = field(default_factory=list)
     collection_key: str | None = None
@@ -126,7 +137,15 @@ class SyncReport:
             "in_trash": [entry(s) for s in self.in_trash],
             "failed": [failure(f) for f in self.failed],
             "completed": [entry(s) for s in self.completed],
-            "not_completed": [entry(s) for s in self.not_completed],
+            "not_completed": [
+                {
+                    "title": s.paper.title,
+                    "arxiv_id": s.paper.arxiv_id,
+                    "item_key": s.item_key,
+                    "reason": s.reason,
+                }
+                for s in self.not_completed
+            ],
             "children_created": self.children_created,
             "children_failed": [failure(f) for f in self.children_failed],
             "requests": self.requests,
@@ -216,7 +235,7 @@ class _Sync:
         self.added: dict[str, SyncedPaper] = {}  # paper identity → added to the collection this run
         self.failed: dict[str, FailedPaper] = {}
         self.completed: dict[str, SyncedPaper] = {}
-        self.not_completed: dict[str, SyncedPaper] = {}
+        self.not_completed: dict[str, LeftAlone] = {}
         self.children_created = 0
         self.children_failed: dict[str, FailedPaper] = {}
         self.wrote = False
@@ -405,36 +424,61 @@ class _Sync:
             if not fills:
                 continue
             if own[item.key] != item.version:  # edited in Zotero since bibbridge's write: hands off
-                self.not_completed[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+                self.not_completed[paper.identity] = LeftAlone(paper, item.key, EDITED)
                 continue
             todo.append((paper, item, {"key": item.key, "version": item.version, **fills}))
         for start in range(0, len(todo), MAX_BATCH):
             batch = todo[start : start + MAX_BATCH]
+            # an item that gains its arXiv id gets the PDF and Hugging Face links it was made without;
+            # chosen (and committed) before the write, so an interrupted run sends them, and only once
+            links = self._plan_links([(paper, item) for paper, item, obj in batch if "archiveID" in obj])
             try:
                 result = self.client.update_items([obj for _, _, obj in batch])
             except PreconditionFailed:
+                self.index.remove_children(links)
+                self.index.db.commit()
                 raise
-            except ZoteroError as exc:
-                for paper, item, _ in batch:
-                    self.not_completed[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+            except ZoteroError as exc:  # not written: the next run tries again
+                self.index.remove_children(links)
+                self.index.db.commit()
                 if "still failing" in exc.message:
                     raise _GiveUp() from None
                 continue
             self.wrote = True
             self._advance_past_own(result)
             stored: list[dict[str, Any]] = []
+            dropped: list[str] = []
             for n, (paper, item, _) in enumerate(batch):
-                entry = SyncedPaper(paper, item.key, item.citation_key)
                 written = result.successful.get(n)
                 if written is not None and isinstance(written.get("version"), int):
                     if "data" in written:
                         stored.append(written)
                     self.index.set_own_versions([(item.key, written["version"])])
-                    self.completed[paper.identity] = entry
-                else:  # 412: edited between our read and our write; anything else: left as it is
-                    self.not_completed[paper.identity] = entry
+                    self.completed[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+                    continue
+                dropped.append(item.key)
+                code, message = result.failed.get(n, (0, "no result for this item in the answer"))
+                reason = EDITED if code == 412 else f"not completed: {code or 'error'} {message}".rstrip()
+                self.not_completed[paper.identity] = LeftAlone(paper, item.key, reason)
             self.index.upsert_items(stored)
+            self.index.remove_children(parents=dropped)
             self.index.db.commit()
+
+    def _plan_links(self, completing: list[tuple[Paper, IndexedItem]]) -> list[str]:
+        """Keys of the PDF / Hugging Face / comment children planned for items being completed."""
+        if not self.attachments or not completing:
+            return []
+        planned = self.index.parents_with_children(item.key for _, item in completing)
+        rows = [
+            (new_key(), item.key, child.role, child.data)
+            for paper, item in completing
+            if item.key not in planned
+            for child in paper_children(paper, item.key, self.accessed)
+            if child.role in ("pdf", "hf", "comment")
+        ]
+        self.index.add_children(rows)
+        self.index.db.commit()
+        return [key for key, *_ in rows]
 
     def _citation_keys(self, present: list[tuple[Paper, IndexedItem]], papers: list[Paper]) -> dict[str, str]:
         """Keys from the registry (the ones the .bib gets). A key an existing item already carries is
