@@ -498,3 +498,22 @@ def test_a_completion_refused_for_another_reason_says_why(server):
     (left,) = report.not_completed
     assert left.item_key == item["key"] and left.reason.startswith("not completed: 413")
     assert children_of(server, item["key"]) == []  # the links wait for the fields
+
+
+def test_children_the_server_keeps_failing_on_are_sent_by_the_next_run(server, tmp_path):
+    digest = daily_json(tmp_path, 2)
+    # the parents' write goes through, then every write fails
+    server.concurrent_edit_after(
+        1, lambda s: s.inject_5xx(100, method="POST", path="/items"), method="POST", path="/items"
+    )
+    result = cli_sync(server, digest, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert len(report["created"]) == 2 and len(report["children_failed"]) == 6
+    assert "sent again by the next run" in report["children_failed"][0]["message"]
+    assert len(server.items()) == 2
+    server.clear_faults()
+    result = cli_sync(server, digest, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["children_created"] == 6
+    assert all(len(children_of(server, i["key"])) == 3 for i in top_items(server))

@@ -374,8 +374,9 @@ class _Sync:
             except PreconditionFailed:
                 raise
             except ZoteroError as exc:  # the rows stay: the next run sends them again
+                message = f"{exc.message} (sent again by the next run)"
                 for _, parent, data in batch:
-                    self._child_failed(paper_of.get(parent), parent, data, 0, exc.message)
+                    self._child_failed(paper_of.get(parent), parent, data, 0, message)
                 if "still failing" in exc.message:
                     raise _GiveUp() from None
                 continue
