@@ -517,3 +517,10 @@ def test_children_the_server_keeps_failing_on_are_sent_by_the_next_run(server, t
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["children_created"] == 6
     assert all(len(children_of(server, i["key"])) == 3 for i in top_items(server))
+
+
+def test_a_dry_run_counts_the_children_it_would_add_and_writes_nothing(server, tmp_path):
+    result = cli_sync(server, daily_json(tmp_path, 4), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "4 would create" in result.stderr and "would add 12 attachments/notes" in result.stderr
+    assert server.items() == [] and item_writes(server) == []

@@ -33,7 +33,8 @@ def summary_line(report: Any) -> str:
         parts.append(f"{len(report.in_trash)} in the trash")
     parts.append(f"{len(report.failed)} failed")
     if report.children_created or report.children_failed:
-        parts.append(f"{report.children_created} attachments/notes added")
+        children = f"{report.children_created} attachments/notes"
+        parts.append(f"would add {children}" if report.dry_run else f"{children} added")
     if report.children_failed:
         parts.append(f"{len(report.children_failed)} attachments/notes failed")
     if report.completed:

@@ -885,6 +885,8 @@ def _dry_run(state: _Sync, report: SyncReport) -> None:
             registry_keys = {p.identity: registry.find(p) for p, _ in to_create}
     for paper, _ in to_create:
         report.created.append(SyncedPaper(paper, None, registry_keys.get(paper.identity)))
+    if state.attachments:  # the children the new items would get
+        report.children_created = sum(len(paper_children(paper, "")) for paper, _ in to_create)
     for paper, item in present:
         entry = SyncedPaper(paper, item.key, item.citation_key)
         report.already_present.append(entry)
