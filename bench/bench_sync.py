@@ -21,7 +21,13 @@ With ``--present`` the library also holds the 233 papers already (added by hand,
 the sync then creates nothing and adds them to the collection (bibbridge: 50 per ``POST /items``); the
 naive script adds them one ``addto_collection`` PATCH per item, as bibbridge did before.
 
-Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3] [--present]
+New items get their children (issue 12): link attachments and notes, sent 50 per request after their
+parents. The text digest has no arXiv ids, so only its 25 code/project links become children; with
+``--arxiv`` each paper gets an arXiv id and a primary category first (as after ``--resolve``), so each
+also gets its "Preprint PDF" and Hugging Face links (233 x 2 + 25 = 491 children). The rows
+"bibbridge first sync, --no-attachments" show the same sync without children.
+
+Usage: python bench/bench_sync.py [--sizes 0,1000,20000] [--repeat 3] [--present] [--arxiv]
 """
 
 from __future__ import annotations
@@ -87,7 +93,13 @@ def serve(size: int, present: bool = False) -> None:
                 busy[0] = 0.0
                 print("{}", flush=True)
             elif command == "stats":
-                stats = {"requests": len(server.requests), "busy": busy[0], "items": len(server.items())}
+                items = server.items()
+                stats = {
+                    "requests": len(server.requests),
+                    "busy": busy[0],
+                    "items": sum(1 for i in items if not i.get("parentItem")),
+                    "children": sum(1 for i in items if i.get("parentItem")),
+                }
                 print(json.dumps(stats), flush=True)
             elif command == "quit":
                 break
@@ -128,7 +140,7 @@ def measure(server: Server, run) -> tuple[int, float, float]:
     return stats["requests"], seconds, stats["busy"]
 
 
-def run_bibbridge(server: Server, papers) -> list[tuple[str, int, float, float]]:
+def run_bibbridge(server: Server, papers, attachments: bool = True) -> list[tuple[str, int, float, float]]:
     from bibbridge.zotero.sync import sync
 
     reports = []
@@ -141,15 +153,23 @@ def run_bibbridge(server: Server, papers) -> list[tuple[str, int, float, float]]
                 collection="Reading/HF Daily",
                 api_key=server.api_key,
                 api_url=server.url,
+                attachments=attachments,
             )
         )
 
     rows = []
-    for label in ("bibbridge first sync", "bibbridge no-op re-sync"):
+    suffix = "" if attachments else ", --no-attachments"
+    for label in (f"bibbridge first sync{suffix}", f"bibbridge no-op re-sync{suffix}"):
         requests, seconds, busy = measure(server, once)
         assert reports[-1].ok and requests == reports[-1].requests
         rows.append((label, requests, seconds, busy))
+    children = server.ask("stats")["children"]
+    rows[0] = (f"{rows[0][0]} ({children} children)", *rows[0][1:])
     return rows
+
+
+def run_bibbridge_without_attachments(server: Server, papers) -> list[tuple[str, int, float, float]]:
+    return run_bibbridge(server, papers, attachments=False)
 
 
 def run_naive(server: Server, papers) -> list[tuple[str, int, float, float]]:
@@ -183,6 +203,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="0,1000,20000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--present", action="store_true", help="the papers are in the library already")
+    parser.add_argument("--arxiv", action="store_true", help="give each paper an arXiv id and category")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -195,15 +216,19 @@ def main() -> None:
     from bibbridge.readers import read_digests
 
     papers = read_digests([DIGEST], as_of=AS_OF).papers
+    if args.arxiv:
+        for n, paper in enumerate(papers, start=1):
+            paper.arxiv_id, paper.primary_category = f"2601.{n:05d}", "cs.LG"
     print(
         f"# {len(papers)} papers; Python {platform.python_version()}, {os.cpu_count()} cores; "
         f"median of {args.repeat} runs; load average before: {os.getloadavg()[0]:.2f}"
         + ("; the papers already in the library" if args.present else "")
+        + ("; each paper with an arXiv id" if args.arxiv else "")
     )
     print("| library items | approach | requests | seconds | of which server |")
     print("|---:|---|---:|---:|---:|")
     for size in (int(s) for s in args.sizes.split(",")):
-        for runner in (run_bibbridge, run_naive):
+        for runner in (run_bibbridge, run_bibbridge_without_attachments, run_naive):
             runs: dict[str, list[tuple[int, float, float]]] = {}
             for _ in range(args.repeat):
                 with tempfile.TemporaryDirectory() as home, Server(size, args.present) as server:

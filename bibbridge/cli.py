@@ -141,6 +141,10 @@ input or credentials (e.g. a key without write access).
               help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
 @click.option("--key-format", metavar="FORMULA", default=None,
               help="Better BibTeX key formula for new citation keys (as for `bib`).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG",
+              help="Tag new items and items added to the collection (repeatable; default [zotero] tags).")
+@click.option("--no-attachments", is_flag=True,
+              help="No child links (Preprint PDF, Hugging Face page, code, project) nor comment note.")
 @click.option("--dry-run", is_flag=True, help="Show what would be created or added; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @handle_errors
@@ -153,6 +157,8 @@ def sync_command(
     collection: str | None,
     api_url: str | None,
     key_format: str | None,
+    tags: tuple[str, ...],
+    no_attachments: bool,
     dry_run: bool,
     as_json: bool,
     resolve_papers: bool = False,
@@ -175,7 +181,8 @@ def sync_command(
     bar = ProgressBar()
     try:
         report = run_sync(papers, library=library, collection=collection, api_url=api_url,
-                          dry_run=dry_run, formula=key_format, progress=bar)
+                          dry_run=dry_run, formula=key_format, progress=bar,
+                          tags=list(tags) or None, attachments=not no_attachments)
     finally:
         bar.close()
     if as_json:

@@ -27,6 +27,7 @@ FIELD_ORDER = (
     "doi",
     "primary_category",
     "journal_ref",
+    "comment",
     "urls",
     "source",
 )
@@ -57,6 +58,7 @@ class Paper:
         doi: DOI as given (the arXiv DOI is derived, not stored here unless a source gave it), or None.
         primary_category: arXiv primary category (``cs.LG``) when a source gave it, or None.
         journal_ref: arXiv journal reference when a source gave it, or None.
+        comment: the arXiv comment ("13 pages, accepted at ACL") when a source gave it, or None.
         urls: ``{"code": [...], "project": [...], "other": [...]}`` links found in the abstract or
             given by the source.
         source: ``{"file": str, "line": int}`` where the paper starts (line is 1-based; None for
@@ -75,6 +77,7 @@ class Paper:
     doi: str | None = None
     primary_category: str | None = None
     journal_ref: str | None = None
+    comment: str | None = None
     urls: dict[str, list[str]] = field(default_factory=empty_urls)
     source: dict[str, Any] = field(default_factory=lambda: {"file": None, "line": None})
 
@@ -167,7 +170,9 @@ class Paper:
         longer author list wins; a dated year beats an inferred one; URLs are united in order.
         """
         merged = Paper.from_dict(self.to_dict())
-        for name in ("abstract", "organization", "arxiv_id", "doi", "primary_category", "journal_ref"):
+        for name in (
+            "abstract", "organization", "arxiv_id", "doi", "primary_category", "journal_ref", "comment"
+        ):
             if not getattr(merged, name) and getattr(other, name):
                 setattr(merged, name, getattr(other, name))
         if len(other.authors) > len(merged.authors):

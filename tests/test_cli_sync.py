@@ -79,6 +79,15 @@ def assert_each_once_in_collection(server, papers, path=COLLECTION, library=None
         assert target in found[0]["collections"], f"{paper.title!r} is not in {path}"
 
 
+def top_items(server, library=None):
+    """The regular items of the library (no child attachments or notes)."""
+    return [i for i in server.items(library) if not i.get("parentItem")]
+
+
+def children_of(server, key, library=None):
+    return [i for i in server.items(library) if i.get("parentItem") == key]
+
+
 def writes(server):
     return [r for r in server.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
 
@@ -113,16 +122,22 @@ def test_first_sync_puts_every_paper_of_a_real_digest_into_the_collection(server
     assert f"{count} created" in result.stderr
     assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     papers = papers_of(name)
-    assert len(server.items()) == count
+    assert len(top_items(server)) == count
     assert_each_once_in_collection(server, papers)
     # the item carries the key the registry gave (the one the .bib gets)
     with KeyRegistry() as registry:
-        keys = {normalise_title(i["title"]): i["citationKey"] for i in server.items()}
+        keys = {normalise_title(i["title"]): i["citationKey"] for i in top_items(server)}
         assert all(keys[p.title_key] == registry.find(p) for p in papers)
-    # batches of at most 50, one page to read an empty library
+    # batches of at most 50, one page to read an empty library; the children (code and project
+    # links: these digests have no arXiv ids) after their parents, 50 a request too
     creates = [r for r in writes(server) if r.path.endswith("/items")]
-    assert len(creates) == -(-count // 50)
-    assert all("If-Unmodified-Since-Version" in r.headers for r in creates)
+    parents = [r for r in creates if not any("parentItem" in o for o in r.json())]
+    children = [o for i in top_items(server) for o in children_of(server, i["key"])]
+    assert len(parents) == -(-count // 50)
+    assert len(creates) - len(parents) == -(-len(children) // 50)
+    assert all("If-Unmodified-Since-Version" in r.headers for r in parents)
+    links = sum(len(p.urls["code"]) + len(p.urls["project"]) for p in papers)
+    assert len(children) == links and all(c["linkMode"] == "linked_url" for c in children)
 
 
 def test_second_sync_creates_nothing_and_makes_at_most_three_requests(server):
@@ -135,12 +150,12 @@ def test_second_sync_creates_nothing_and_makes_at_most_three_requests(server):
     assert report["added_to_collection"] == []
     assert len(server.requests) <= 3 and report["requests"] == len(server.requests)
     assert writes(server) == []
-    assert len(server.items()) == 233
+    assert len(top_items(server)) == 233
 
 
 def test_a_later_sync_reads_only_what_changed(server):
     assert sync(server, digest_path(D1)).exit_code == 0
-    first_key = server.items()[0]["key"]
+    first_key = top_items(server)[0]["key"]
     server.add_items([{"itemType": "book", "title": f"Desk book {n}"} for n in range(120)])
     server.delete_item(first_key)  # emptied from the trash in Zotero desktop: synced again
     server.reset_requests()
@@ -163,7 +178,7 @@ def test_two_digests_sharing_papers(server):
     report = json.loads(result.stdout)
     assert len(report["created"]) == 74 - 5
     assert len(report["already_present"]) == 30
-    assert len(server.items()) == 30 + 74 - 5
+    assert len(top_items(server)) == 30 + 74 - 5
     assert_each_once_in_collection(server, papers_of(D0, D1))
     # the shared papers also go into a second collection without being copied
     result = sync(server, digest_path(D1), collection="Reading/Other", args=["--json"])
@@ -204,7 +219,7 @@ def test_papers_already_in_the_library_by_hand_are_not_created_again(server, tmp
     assert sorted(e["arxiv_id"] for e in report["created"]) == ["2601.00007"]
     assert {e["item_key"] for e in report["already_present"]} == {*by_hand, trashed}
     assert [e["item_key"] for e in report["in_trash"]] == [trashed]
-    assert len(server.items()) == 300 + 6 + 1
+    assert len(top_items(server)) == 300 + 6 + 1
     target = collection_key(server)
     for key in [*by_hand, trashed]:
         assert server.item(key)["collections"] == [target]
@@ -213,7 +228,7 @@ def test_papers_already_in_the_library_by_hand_are_not_created_again(server, tmp
     with KeyRegistry() as registry:
         paper6 = next(p for p in read_digests([digest]).papers if p.arxiv_id == "2601.00006")
         assert registry.find(paper6) == "mine2026six"
-    created = next(i for i in server.items() if i.get("archiveID") == "arXiv:2601.00007")
+    created = next(i for i in top_items(server) if i.get("archiveID") == "arXiv:2601.00007")
     assert created["DOI"] == "10.48550/arXiv.2601.00007"
     assert created["creators"][0] == {"creatorType": "author", "firstName": "Ada", "lastName": "Lovelace"}
 
@@ -222,7 +237,7 @@ def test_group_libraries_work_the_same(server):
     result = sync(server, digest_path(D0), library="group:777")
     assert result.exit_code == 0, result.stderr
     assert_each_once_in_collection(server, papers_of(D0), library="group:777")
-    assert server.items() == []
+    assert top_items(server) == []
 
 
 # -- papers already in the library: added to the collection, 50 per request --------------------------
@@ -292,9 +307,10 @@ def test_adding_and_creating_in_one_run_take_one_round(server, tmp_path):
         ("collections", 200),
         ("items", 200),
         ("items", 200),
+        ("items", 200),  # the new item's children: its PDF and Hugging Face links
     ]
-    assert [len(r.json()) for r in item_writes(server)] == [3, 1]
-    assert report["requests"] == len(server.requests) == 2 + 4 + 3
+    assert [len(r.json()) for r in item_writes(server)] == [3, 1, 2]
+    assert report["requests"] == len(server.requests) == 2 + 5 + 3
     assert_each_once_in_collection(server, read_digests([digest]).papers)
 
 
@@ -322,7 +338,7 @@ def test_an_item_edited_between_the_read_and_the_write_is_added_with_the_edit_ke
     assert second.json() == [{"key": edited, "version": edit_version[0], "collections": [target]}]
     reads = [r.query["itemKey"] for r in server.requests if r.method == "GET" and "itemKey" in r.query]
     assert reads == [edited]
-    assert len(server.items()) == 7
+    assert len(top_items(server)) == 7
 
 
 def test_a_lost_answer_to_the_collection_write_is_not_applied_twice(server, tmp_path):
@@ -485,7 +501,7 @@ def test_per_object_failures_name_their_paper_and_the_rest_goes_in(server):
     report = json.loads(result.stdout)
     assert [(f["title"], f["code"]) for f in report["failed"]] == [(victim.title, 400)]
     assert f"{victim.source['file']}:{victim.source['line']}: failed: {victim.title}" in result.stderr
-    assert len(server.items()) == 29
+    assert len(top_items(server)) == 29
     server.item_create_failures({})
     result = sync(server, digest_path(D0))
     assert result.exit_code == 0 and "1 created" in result.stderr
@@ -524,12 +540,72 @@ def test_a_killed_sync_run_again_leaves_each_paper_once(server, path, kill_at, i
     )
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
-    assert len(server.items()) == items_left
+    assert len(top_items(server)) == items_left
     result = sync(server, digest_path(D4))
     assert result.exit_code == 0, result.stderr
-    assert len(server.items()) == 233
+    assert len(top_items(server)) == 233
     assert_each_once_in_collection(server, papers_of(D4))
     assert len(server.collections()) == 2
+
+
+def arxiv_daily_json(tmp_path: Path, count: int) -> Path:
+    """A Daily Papers answer whose papers get three children each (PDF, Hugging Face page, code)."""
+    data = [
+        {
+            "paper": {
+                "id": f"2601.{n:05d}",
+                "title": f"Killed paper {n}: on models",
+                "summary": f"Abstract {n}.",
+                "authors": [{"name": "Ada Lovelace"}],
+                "publishedAt": "2026-01-06T00:00:00.000Z",
+                "githubRepo": f"https://github.com/lab/killed-{n}",
+            }
+        }
+        for n in range(1, count + 1)
+    ]
+    path = tmp_path / "arxiv_daily.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "parents_left", "children_left"),
+    # item writes: 1-3 the 120 parents, 4-11 their 360 children (the Nth write still applies)
+    [(2, 100, 0), (3, 120, 0), (4, 120, 50), (7, 120, 200), (11, 120, 360)],
+    ids=["second-parent-write", "last-parent-write", "first-children-write", "a-children-write",
+         "last-children-write"],
+)
+def test_a_sync_killed_around_its_children_writes_completes_them_once(
+    server, tmp_path, kill_at, parents_left, children_left
+):
+    """kill -9 the real command between parents and children and inside the children writes; the
+    next run sends what is missing, with the same keys: no paper and no child twice."""
+    digest = arxiv_daily_json(tmp_path, 120)
+    env = {**os.environ, "ZOTERO_API_KEY": server.api_key, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "bibbridge", "sync", str(digest), "--library", f"user:{server.user_id}"]
+    argv += ["--collection", COLLECTION, "--api-url", server.url]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server.concurrent_edit_after(
+        kill_at - 1,
+        lambda s: os.kill(proc.pid, signal.SIGKILL),
+        method="POST",
+        path=f"/users/{server.user_id}/items",
+    )
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(top_items(server)) == parents_left
+    assert len(server.items()) - parents_left == children_left
+    result = sync(server, digest)
+    assert result.exit_code == 0, result.stderr
+    papers = read_digests([digest]).papers
+    assert_each_once_in_collection(server, papers)
+    for item in top_items(server):
+        roles = sorted(c.get("title") for c in children_of(server, item["key"]))
+        assert roles == ["Code", "Hugging Face paper page", "Preprint PDF"], item["title"]
+    # and nothing is left for a third run
+    server.reset_requests()
+    assert sync(server, digest).exit_code == 0
+    assert writes(server) == [] and len(server.requests) <= 3
 
 
 # -- dry run, errors, secrets ------------------------------------------------------------------------
@@ -644,7 +720,7 @@ def test_python_twin_returns_the_report_and_library_records_list_the_items(serve
     assert report.ok and len(report.created) == 30 and report.requests > 0
     assert all(s.item_key and s.citation_key for s in report.created)
     records = library_records(f"user:{server.user_id}", api_url=server.url, api_key=server.api_key)
-    assert sorted(r["item_key"] for r in records) == sorted(i["key"] for i in server.items())
+    assert sorted(r["item_key"] for r in records) == sorted(i["key"] for i in top_items(server))
     assert {r["citation_key"] for r in records} == {s.citation_key for s in report.created}
     offline = library_records(f"user:{server.user_id}", api_url=server.url, refresh=False)
     assert offline == records

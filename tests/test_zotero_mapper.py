@@ -91,11 +91,21 @@ def test_an_arxiv_paper_becomes_the_item_zoteros_arxiv_importer_makes(schema):
     ]
 
 
-def test_without_a_category_the_extra_line_is_the_bare_id_and_the_papers_own_doi_wins():
-    item = paper_to_item(arxiv_paper(primary_category=None, doi="10.1000/xyz", urls={}), None)
-    assert item["extra"] == "arXiv:1706.03762"
-    assert item["DOI"] == "10.1000/xyz"
+def test_without_a_category_the_extra_line_is_the_bare_id_and_a_publisher_doi_goes_to_extra():
+    """No hybrids: the preprint keeps arXiv's DOI; the journal's DOI and reference go to Extra."""
+    paper = arxiv_paper(primary_category=None, doi="10.1000/xyz", journal_ref="NeurIPS 2017", urls={})
+    item = paper_to_item(paper, None)
+    assert item["extra"].splitlines() == [
+        "arXiv:1706.03762",
+        "Publisher DOI: 10.1000/xyz",
+        "Journal Reference: NeurIPS 2017",
+    ]
+    assert item["DOI"] == "10.48550/arXiv.1706.03762"
     assert "citationKey" not in item
+    # and the item is still recognised by the journal's DOI
+    assert "doi:10.1000/xyz" in item_identities(item)
+    # a paper outside arXiv keeps its own DOI in the field
+    assert paper_to_item(Paper(title="Elsewhere", doi="10.1000/abc"), None)["DOI"] == "10.1000/abc"
 
 
 def test_a_paper_without_arxiv_id_points_at_its_project_page(schema):

@@ -254,6 +254,33 @@ def test_client_keys_make_creates_retry_safe(server, zot, capfd):
     assert capfd.readouterr().err == ""  # a dropped answer is a fault we made, not a server error
 
 
+def test_client_keys_make_child_creates_retry_safe_too(server, zot):
+    parent = server.add_item(preprint("Parent"))
+    link = {
+        "key": "LINK2345",
+        "version": 0,
+        "itemType": "attachment",
+        "parentItem": parent,
+        "linkMode": "linked_url",
+        "title": "Preprint PDF",
+        "url": "https://arxiv.org/pdf/1706.03762",
+        "contentType": "application/pdf",
+    }
+    note = {"key": "NXTE2345", "version": 0, "itemType": "note", "parentItem": parent, "note": "<p>x</p>"}
+    server.lose_next_write_response()
+    with pytest.raises(httpx2.HTTPError):
+        zot.create_items([link, note])
+    retried = zot.create_items([link, note])
+    assert [f["code"] for f in retried["failed"].values()] == [412, 412]
+    children = sorted(i["key"] for i in server.items() if i.get("parentItem") == parent)
+    assert children == ["LINK2345", "NXTE2345"]
+    assert sorted(i["key"] for i in zot.children(parent)) == ["LINK2345", "NXTE2345"]
+    # a stale version on a child is a 412 as for any item; its parent's version did not move
+    version = server.item(parent)["version"]
+    answer = zot.create_items([{"key": "LINK2345", "version": 0, "title": "Renamed"}])
+    assert answer["failed"]["0"]["code"] == 412 and server.item(parent)["version"] == version
+
+
 def test_a_reused_write_token_is_a_whole_request_412(server):
     body = [preprint("Tokened")]
     headers = {"Zotero-Write-Token": "a" * 32}

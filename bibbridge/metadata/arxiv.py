@@ -61,6 +61,7 @@ def parse_feed(text: str) -> list[Candidate]:
         primary = entry.find(f"{ARXIV}primary_category")
         doi = entry.findtext(f"{ARXIV}doi")
         journal_ref = entry.findtext(f"{ARXIV}journal_ref")
+        comment = entry.findtext(f"{ARXIV}comment")
         out.append(
             Candidate(
                 source="arxiv",
@@ -76,6 +77,7 @@ def parse_feed(text: str) -> list[Candidate]:
                 doi=clean_spaces(doi) if doi and doi.strip() else None,
                 primary_category=primary.get("term") if primary is not None else None,
                 journal_ref=clean_spaces(journal_ref) if journal_ref and journal_ref.strip() else None,
+                comment=clean_spaces(comment) if comment and comment.strip() else None,
             )
         )
     return out

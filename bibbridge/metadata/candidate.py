@@ -20,6 +20,7 @@ class Candidate:
         doi: the publisher DOI the source gives, or None.
         primary_category: arXiv primary category, or None.
         journal_ref: arXiv journal reference, or None.
+        comment: arXiv comment, or None.
     """
 
     source: str
@@ -31,6 +32,7 @@ class Candidate:
     doi: str | None = None
     primary_category: str | None = None
     journal_ref: str | None = None
+    comment: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -265,7 +265,7 @@ def _fill(paper: Paper, source: Candidate) -> None:
     if source.published and (not paper.published or paper.year_inferred):
         paper.published = source.published
         paper.year_inferred = False
-    for name in ("doi", "primary_category", "journal_ref"):
+    for name in ("doi", "primary_category", "journal_ref", "comment"):
         if getattr(source, name) and not getattr(paper, name):
             setattr(paper, name, getattr(source, name))
 

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS items (
     identities TEXT,
     collections TEXT,
     trashed INTEGER NOT NULL DEFAULT 0,
-    pending INTEGER NOT NULL DEFAULT 0
+    pending INTEGER NOT NULL DEFAULT 0,
+    tags TEXT
 );
 CREATE TABLE IF NOT EXISTS identities (
     identity TEXT NOT NULL,
@@ -55,6 +56,16 @@ CREATE TABLE IF NOT EXISTS identities (
     PRIMARY KEY (identity, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identities_by_key ON identities (key);
+-- items bibbridge created: the version its own last write left them at (a moved version = a user edit)
+CREATE TABLE IF NOT EXISTS own (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+-- children (links, notes) chosen before their parent is sent, until the server has them
+CREATE TABLE IF NOT EXISTS children (
+    key TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    role TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS children_by_parent ON children (parent);
 CREATE TABLE IF NOT EXISTS collections (
     key TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -66,9 +77,10 @@ CREATE TABLE IF NOT EXISTS collections (
 """
 
 Progress = Callable[[str, int, int], None]
-# Bump when the row layout changes: an unknown format is read again from the server; format 1 (JSON
-# creators, no identities table) is upgraded in place.
-FORMAT = "2"
+# Bump when the row layout changes: an unknown format is read again from the server; formats 1 (JSON
+# creators, no identities table) and 2 (no tags) are upgraded in place, then read again in full (the
+# tags of their rows are unknown), pending keys kept.
+FORMAT = "3"
 SQL_VARIABLES = 500  # values per "IN (?, ...)" (SQLite's limit is 999 on old builds)
 SEP = "\x1f"  # joins identities, creators and collection keys in one column (cheaper than JSON)
 
@@ -106,6 +118,7 @@ class IndexedItem:
     collections: list[str]
     trashed: bool
     pending: bool = False
+    tags: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def year(self) -> str | None:
@@ -171,6 +184,7 @@ def item_row(obj: dict[str, Any], pending: bool = False) -> tuple[Any, ...] | No
         _join(data.get("collections") or []),
         1 if data.get("deleted") else 0,
         1 if pending else 0,
+        json.dumps(data.get("tags") or [], ensure_ascii=False, separators=(",", ":")),
     )
 
 
@@ -187,9 +201,13 @@ class LibraryIndex:
         self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        if "tags" not in {row[1] for row in self.db.execute("PRAGMA table_info(items)")}:
+            self.db.execute("ALTER TABLE items ADD COLUMN tags TEXT")  # formats 1 and 2
         found = self._meta("format")
-        if found == "1":
-            self._upgrade_from_1()
+        if found in ("1", "2"):
+            if found == "1":
+                self._upgrade_from_1()
+            self.db.execute("DELETE FROM meta WHERE name = 'complete'")  # read again: tags unknown
             self._set_meta("format", FORMAT)
             self.db.commit()
         elif found != FORMAT:
@@ -237,6 +255,8 @@ class LibraryIndex:
         self.db.execute("DELETE FROM items")
         self.db.execute("DELETE FROM identities")
         self.db.execute("DELETE FROM collections")
+        self.db.execute("DELETE FROM own")
+        self.db.execute("DELETE FROM children")
         self.db.execute("DELETE FROM meta WHERE name IN ('version', 'complete')")
         self.db.commit()
 
@@ -256,7 +276,10 @@ class LibraryIndex:
             return 0
         self.db.executemany("DELETE FROM identities WHERE key = ?", [(row[0],) for row in rows])
         self.db.executemany(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            "INSERT OR REPLACE INTO items (key, version, item_type, title, creators, date, citation_key, "
+            "arxiv_id, doi, url, identities, collections, trashed, pending, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
         self._index_identities((row[0], row[10]) for row in rows)
         return len(rows)
@@ -273,9 +296,17 @@ class LibraryIndex:
         self.upsert_items(({"key": o["key"], "version": 0, "data": o} for o in objects), pending=True)
         self.db.commit()
 
-    def set_item_state(self, key: str, version: int | None, collections: list[str] | None = None) -> None:
+    def set_item_state(
+        self,
+        key: str,
+        version: int | None,
+        collections: list[str] | None = None,
+        tags: list[dict[str, Any]] | None = None,
+    ) -> None:
         if collections is not None:
             self.db.execute("UPDATE items SET collections = ? WHERE key = ?", (_join(collections), key))
+        if tags is not None:
+            self.db.execute("UPDATE items SET tags = ? WHERE key = ?", (json.dumps(tags), key))
         if version is not None:
             self.db.execute("UPDATE items SET version = ? WHERE key = ?", (version, key))
 
@@ -283,6 +314,8 @@ class LibraryIndex:
         rows = [(k,) for k in keys]
         self.db.executemany("DELETE FROM identities WHERE key = ?", rows)
         self.db.executemany("DELETE FROM items WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM own WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM children WHERE parent = ?", rows)  # the server drops them too
         return len(rows)
 
     def item_versions(self, keys: Iterable[str] | None = None) -> dict[str, int]:
@@ -325,7 +358,7 @@ class LibraryIndex:
         out = []
         for row in self.db.execute(
             "SELECT key, version, item_type, title, creators, date, citation_key, arxiv_id, doi, url, "
-            f"identities, collections, trashed, pending FROM items {where}",
+            f"identities, collections, trashed, pending, tags FROM items {where}",
             args,
         ):
             out.append(
@@ -344,9 +377,51 @@ class LibraryIndex:
                     collections=_split(row[11]),
                     trashed=bool(row[12]),
                     pending=bool(row[13]),
+                    tags=json.loads(row[14]) if row[14] else [],
                 )
             )
         return out
+
+    # -- what bibbridge made: its own versions, children not yet on the server ------------------------
+    def set_own_versions(self, versions: Iterable[tuple[str, int]]) -> None:
+        """Record the version bibbridge's own write left each item at (the caller commits)."""
+        self.db.executemany("INSERT OR REPLACE INTO own (key, version) VALUES (?, ?)", list(versions))
+
+    def own_versions(self, keys: Iterable[str]) -> dict[str, int]:
+        """``{key: version}`` of the items among ``keys`` that bibbridge created."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(list(keys), SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT key, version FROM own WHERE key IN ({marks})", chunk))
+        return found
+
+    def add_children(self, rows: Iterable[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Store (key, parent, role, data) of children to create (the caller commits, before the
+        parent is sent: a re-run then sends the same keys)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO children (key, parent, role, data) VALUES (?, ?, ?, ?)",
+            [(key, parent, role, json.dumps(data, ensure_ascii=False)) for key, parent, role, data in rows],
+        )
+
+    def parents_with_children(self, parents: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(parents), SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT parent FROM children WHERE parent IN ({marks})", chunk)
+            found.update(k for (k,) in rows)
+        return found
+
+    def pending_children(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(key, parent, data) of children whose parent the server holds (not pending), oldest first."""
+        rows = self.db.execute(
+            "SELECT c.key, c.parent, c.data FROM children c JOIN items i ON i.key = c.parent "
+            "WHERE i.pending = 0 ORDER BY c.rowid"
+        )
+        return [(key, parent, json.loads(data)) for key, parent, data in rows]
+
+    def remove_children(self, keys: Iterable[str] = (), parents: Iterable[str] = ()) -> None:
+        self.db.executemany("DELETE FROM children WHERE key = ?", [(k,) for k in keys])
+        self.db.executemany("DELETE FROM children WHERE parent = ?", [(p,) for p in parents])
 
     # -- collections -----------------------------------------------------------------------------------
     def upsert_collections(self, objects: Iterable[dict[str, Any]], pending: bool = False) -> None:

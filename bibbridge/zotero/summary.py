@@ -32,6 +32,15 @@ def summary_line(report: Any) -> str:
     if report.in_trash:
         parts.append(f"{len(report.in_trash)} in the trash")
     parts.append(f"{len(report.failed)} failed")
+    if report.children_created or report.children_failed:
+        children = f"{report.children_created} attachments/notes"
+        parts.append(f"would add {children}" if report.dry_run else f"{children} added")
+    if report.children_failed:
+        parts.append(f"{len(report.children_failed)} attachments/notes failed")
+    if report.completed:
+        parts.append(f"{len(report.completed)} completed")
+    if report.not_completed:
+        parts.append(f"{len(report.not_completed)} left as edited")
     return f"{report.collection} in {report.library}: " + ", ".join(parts) + f"; {report.requests} requests"
 
 
@@ -51,11 +60,17 @@ def plan_lines(report: Any) -> list[str]:
 
 
 def failure_lines(report: Any) -> list[str]:
-    """Each failed paper, named with where it came from and why."""
-    return [
+    """Each failed paper (and child), named with where it came from and why; each item left
+    uncompleted because it was edited in Zotero."""
+    lines = [
         f"{_where(f.paper)}failed: {_name(f.paper)}: {f.code or 'error'} {f.message}".rstrip()
-        for f in report.failed
+        for f in [*report.failed, *report.children_failed]
     ]
+    lines += [
+        f"{_where(s.paper)}left as it is: {_name(s.paper)} -> {s.item_key}: {s.reason}"
+        for s in report.not_completed
+    ]
+    return lines
 
 
 class ProgressBar:

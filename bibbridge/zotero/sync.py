@@ -15,7 +15,14 @@ The steps of :func:`sync`:
    in batches of at most 50 with ``If-Unmodified-Since-Version``. A lost answer followed by a retry gives
    a whole-request 412 (the library moved: refresh, the items are there) or a per-object 412 (the key
    exists: fetched and counted as done). A killed run leaves pending keys that the next run re-sends.
-5. a final incremental refresh records the new library version (our own writes are not fetched again).
+5. children (link attachments, the comment note) get client-chosen keys stored with their parent's
+   pending row, in the same transaction, *before* the parent is sent; once the parent is on the server
+   they are sent, 50 per request, with ``version: 0`` (a lost answer's retry is a per-object 412: the
+   child is there). A run interrupted between parent and children sends the same children next time.
+6. items bibbridge created and nobody edited since (their version is still the one bibbridge's own
+   write left) get their empty fields (authors, arXiv id, DOI, date) filled when this run knows them,
+   each update guarded by that version; an item edited meanwhile is left alone and reported.
+7. a final incremental refresh records the new library version (our own writes are not fetched again).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from typing import Any, NamedTuple
 from ..errors import UsageError
 from ..identity import IdentityIndex, make_ids, paper_ids
 from ..model import Paper, dedupe
+from ..text import arxiv_doi
 from .client import (
     MAX_BATCH,
     Library,
@@ -41,7 +49,7 @@ from .client import (
     zotero_settings,
 )
 from .index import IndexedCollection, IndexedItem, LibraryIndex
-from .mapper import paper_identities, paper_to_item
+from .mapper import access_date, paper_children, paper_identities, paper_to_item, split_name
 
 KEY_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
 MAX_ROUNDS = 6  # whole-request 412s answered by refresh-and-retry before giving up
@@ -63,6 +71,17 @@ class FailedPaper(NamedTuple):
     message: str
 
 
+class LeftAlone(NamedTuple):
+    """An item bibbridge made that this run could have completed, and why it did not."""
+
+    paper: Paper
+    item_key: str
+    reason: str
+
+
+EDITED = "edited in Zotero since bibbridge created it, so its empty fields were not filled"
+
+
 @dataclass
 class SyncReport:
     """What a sync did (or, with ``dry_run``, would do).
@@ -80,12 +99,16 @@ class SyncReport:
     added_to_collection: list[SyncedPaper] = field(default_factory=list)
     in_trash: list[SyncedPaper] = field(default_factory=list)
     failed: list[FailedPaper] = field(default_factory=list)
+    completed: list[SyncedPaper] = field(default_factory=list)
+    not_completed: list[LeftAlone] = field(default_factory=list)
+    children_created: int = 0
+    children_failed: list[FailedPaper] = field(default_factory=list)
     collection_key: str | None = None
     requests: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.children_failed
 
     def to_dict(self) -> dict[str, Any]:
         def entry(s: SyncedPaper) -> dict[str, Any]:
@@ -94,6 +117,15 @@ class SyncReport:
                 "arxiv_id": s.paper.arxiv_id,
                 "item_key": s.item_key,
                 "citation_key": s.citation_key,
+            }
+
+        def failure(f: FailedPaper) -> dict[str, Any]:
+            return {
+                "title": f.paper.title,
+                "arxiv_id": f.paper.arxiv_id,
+                "code": f.code,
+                "message": f.message,
+                "source": f.paper.source,
             }
 
         return {
@@ -105,16 +137,19 @@ class SyncReport:
             "already_present": [entry(s) for s in self.already_present],
             "added_to_collection": [entry(s) for s in self.added_to_collection],
             "in_trash": [entry(s) for s in self.in_trash],
-            "failed": [
+            "failed": [failure(f) for f in self.failed],
+            "completed": [entry(s) for s in self.completed],
+            "not_completed": [
                 {
-                    "title": f.paper.title,
-                    "arxiv_id": f.paper.arxiv_id,
-                    "code": f.code,
-                    "message": f.message,
-                    "source": f.paper.source,
+                    "title": s.paper.title,
+                    "arxiv_id": s.paper.arxiv_id,
+                    "item_key": s.item_key,
+                    "reason": s.reason,
                 }
-                for f in self.failed
+                for s in self.not_completed
             ],
+            "children_created": self.children_created,
+            "children_failed": [failure(f) for f in self.children_failed],
             "requests": self.requests,
         }
 
@@ -170,8 +205,13 @@ class _Sync:
         registry: Any,
         formula: str | None,
         progress: Progress | None,
+        tags: list[str] | None = None,
+        attachments: bool = True,
     ) -> None:
         self.papers = papers
+        self.tags = list(tags or [])
+        self.attachments = attachments
+        self.accessed = access_date()  # one accessDate for the run, as one save in Zotero
         self.client = client
         self.index = index
         self.path = path
@@ -183,6 +223,10 @@ class _Sync:
         self.created: dict[str, SyncedPaper] = {}  # paper identity → created this run
         self.added: dict[str, SyncedPaper] = {}  # paper identity → added to the collection this run
         self.failed: dict[str, FailedPaper] = {}
+        self.completed: dict[str, SyncedPaper] = {}
+        self.not_completed: dict[str, LeftAlone] = {}
+        self.children_created = 0
+        self.children_failed: dict[str, FailedPaper] = {}
         self.wrote = False
         self.last_plan: list[tuple[Paper, IndexedItem]] | None = None  # "present" of the last round
 
@@ -271,8 +315,9 @@ class _Sync:
         present, to_create = self.plan(collection)
         self.last_plan = present
         work = len(present) + len(to_create)
+        self._complete(present)
         to_add = [
-            (paper, item)
+            (paper, self.index.item(item.key) or item)  # completing may have moved its version
             for paper, item in present
             if collection not in item.collections and paper.identity not in self.added
         ]
@@ -286,6 +331,144 @@ class _Sync:
             done += len(batch)
             if self.progress and work:
                 self.progress("creating items", done, work)
+        self._send_children()
+
+    # -- children -------------------------------------------------------------------------------------
+    def _plan_children(self, objects: list[dict[str, Any]], papers: list[Paper]) -> None:
+        """Choose keys for the children of items about to be created (stored, not committed: the
+        caller's add_pending commits them with their parents). A parent re-sent after an interruption
+        keeps the children chosen the first time."""
+        if not self.attachments:
+            return
+        planned = self.index.parents_with_children(o["key"] for o in objects)
+        rows = []
+        for obj, paper in zip(objects, papers, strict=True):
+            if obj["key"] in planned:
+                continue
+            for child in paper_children(paper, obj["key"], self.accessed):
+                rows.append((new_key(), obj["key"], child.role, child.data))
+        self.index.add_children(rows)
+
+    def _send_children(self) -> None:
+        """Create the children whose parent the server holds, 50 per request (see the module doc)."""
+        pending = self.index.pending_children()
+        if not pending:
+            return
+        paper_of = {item.key: paper for paper, item in self._created_items()}
+        for start in range(0, len(pending), MAX_BATCH):
+            batch = pending[start : start + MAX_BATCH]
+            objects = [{**data, "key": key, "version": 0} for key, _, data in batch]
+            try:
+                result = self.client.create_items(objects, None)
+            except PreconditionFailed:
+                raise
+            except ZoteroError as exc:  # the rows stay: the next run sends them again
+                message = f"{exc.message} (sent again by the next run)"
+                for _, parent, data in batch:
+                    self._child_failed(paper_of.get(parent), parent, data, 0, message)
+                if "still failing" in exc.message:
+                    raise _GiveUp() from None
+                continue
+            self.wrote = True
+            self._advance_past_own(result)
+            done: list[str] = []
+            for n, (key, parent, data) in enumerate(batch):
+                if n in result.successful or n in result.unchanged:
+                    self.children_created += n in result.successful
+                    done.append(key)
+                elif n in result.failed and result.failed[n][0] in (412, 409):
+                    done.append(key)  # 412: there already (a lost answer); 409: its parent was deleted
+                else:
+                    code, message = result.failed.get(n, (0, "no result for this child in the answer"))
+                    done.append(key)  # refused for what it is: sending it again would fail again
+                    self._child_failed(paper_of.get(parent), parent, data, code, message)
+            self.index.remove_children(done)
+            self.index.db.commit()
+
+    def _created_items(self) -> list[tuple[Paper, IndexedItem]]:
+        out = []
+        for synced in self.created.values():
+            item = self.index.item(synced.item_key) if synced.item_key else None
+            if item is not None:
+                out.append((synced.paper, item))
+        return out
+
+    def _child_failed(
+        self, paper: Paper | None, parent: str, data: dict[str, Any], code: int, message: str
+    ) -> None:
+        what = data.get("title") or "note"
+        if paper is None:
+            item = self.index.item(parent)
+            paper = Paper(title=item.title if item else parent)
+        self.children_failed[f"{parent}:{what}"] = FailedPaper(paper, code, f"{what}: {message}")
+
+    # -- completing items bibbridge made ----------------------------------------------------------------
+    def _complete(self, present: list[tuple[Paper, IndexedItem]]) -> None:
+        """Fill empty fields of items bibbridge created when this run knows more (module doc, 6)."""
+        own = self.index.own_versions(item.key for _, item in present)
+        todo: list[tuple[Paper, IndexedItem, dict[str, Any]]] = []
+        for paper, item in present:
+            if item.key not in own or paper.identity in self.completed or item.trashed:
+                continue
+            fills = _fills(paper, item)
+            if not fills:
+                continue
+            if own[item.key] != item.version:  # edited in Zotero since bibbridge's write: hands off
+                self.not_completed[paper.identity] = LeftAlone(paper, item.key, EDITED)
+                continue
+            todo.append((paper, item, {"key": item.key, "version": item.version, **fills}))
+        for start in range(0, len(todo), MAX_BATCH):
+            batch = todo[start : start + MAX_BATCH]
+            # an item that gains its arXiv id gets the PDF and Hugging Face links it was made without;
+            # chosen (and committed) before the write, so an interrupted run sends them, and only once
+            links = self._plan_links([(paper, item) for paper, item, obj in batch if "archiveID" in obj])
+            try:
+                result = self.client.update_items([obj for _, _, obj in batch])
+            except PreconditionFailed:
+                self.index.remove_children(links)
+                self.index.db.commit()
+                raise
+            except ZoteroError as exc:  # not written: the next run tries again
+                self.index.remove_children(links)
+                self.index.db.commit()
+                if "still failing" in exc.message:
+                    raise _GiveUp() from None
+                continue
+            self.wrote = True
+            self._advance_past_own(result)
+            stored: list[dict[str, Any]] = []
+            dropped: list[str] = []
+            for n, (paper, item, _) in enumerate(batch):
+                written = result.successful.get(n)
+                if written is not None and isinstance(written.get("version"), int):
+                    if "data" in written:
+                        stored.append(written)
+                    self.index.set_own_versions([(item.key, written["version"])])
+                    self.completed[paper.identity] = SyncedPaper(paper, item.key, item.citation_key)
+                    continue
+                dropped.append(item.key)
+                code, message = result.failed.get(n, (0, "no result for this item in the answer"))
+                reason = EDITED if code == 412 else f"not completed: {code or 'error'} {message}".rstrip()
+                self.not_completed[paper.identity] = LeftAlone(paper, item.key, reason)
+            self.index.upsert_items(stored)
+            self.index.remove_children(parents=dropped)
+            self.index.db.commit()
+
+    def _plan_links(self, completing: list[tuple[Paper, IndexedItem]]) -> list[str]:
+        """Keys of the PDF / Hugging Face / comment children planned for items being completed."""
+        if not self.attachments or not completing:
+            return []
+        planned = self.index.parents_with_children(item.key for _, item in completing)
+        rows = [
+            (new_key(), item.key, child.role, child.data)
+            for paper, item in completing
+            if item.key not in planned
+            for child in paper_children(paper, item.key, self.accessed)
+            if child.role in ("pdf", "hf", "comment")
+        ]
+        self.index.add_children(rows)
+        self.index.db.commit()
+        return [key for key, *_ in rows]
 
     def _citation_keys(self, present: list[tuple[Paper, IndexedItem]], papers: list[Paper]) -> dict[str, str]:
         """Keys from the registry (the ones the .bib gets). A key an existing item already carries is
@@ -342,10 +525,19 @@ class _Sync:
         self, items: list[IndexedItem], collection: str, papers_of: dict[str, list[Paper]]
     ) -> list[str]:
         """One multi-object update; returns the keys refused as stale (per-object 412)."""
-        objects = [
-            {"key": item.key, "version": item.version, "collections": [*item.collections, collection]}
-            for item in items
-        ]
+        objects = []
+        for item in items:
+            obj: dict[str, Any] = {
+                "key": item.key,
+                "version": item.version,
+                "collections": [*item.collections, collection],
+            }
+            have = {t.get("tag") for t in item.tags}
+            missing = [{"tag": t} for t in dict.fromkeys(self.tags) if t not in have]
+            if missing:  # the full list: the item's own tags stay, ours are added
+                obj["tags"] = [*item.tags, *missing]
+            objects.append(obj)
+        own = self.index.own_versions(item.key for item in items)
         try:
             result = self.client.update_items(objects)
         except PreconditionFailed:
@@ -367,7 +559,9 @@ class _Sync:
                 if "data" in written:
                     stored.append(written)  # the server's copy, with the item's new version
                 else:  # unchanged, or a server that answers with keys only: the next refresh reads it
-                    self.index.set_item_state(item.key, None, obj["collections"])
+                    self.index.set_item_state(item.key, None, obj["collections"], obj.get("tags"))
+                if own.get(item.key) == item.version and isinstance(written.get("version"), int):
+                    self.index.set_own_versions([(item.key, written["version"])])  # still only ours
                 self._added(item, papers_of)
             elif n in result.failed and result.failed[n][0] == 412:
                 stale.append(item.key)
@@ -440,12 +634,20 @@ class _Sync:
         batch = [paper for paper, _ in planned]
         objects = []
         for paper, pending in planned:
-            obj = paper_to_item(paper, keys.get(paper.identity), [collection])
+            obj = paper_to_item(
+                paper,
+                keys.get(paper.identity),
+                [collection],
+                tags=self.tags,
+                accessed=self.accessed,
+                links_in_extra=not self.attachments,
+            )
             obj["key"] = pending.key if pending is not None and pending.key not in used else new_key()
             obj["version"] = 0
             used.add(obj["key"])
             objects.append(obj)
-        self.index.add_pending(objects)  # durable before the request: a re-run re-sends these keys
+        self._plan_children(objects, batch)
+        self.index.add_pending(objects)  # durable before the request, children too: re-runs re-send keys
         try:
             result = self.client.create_items(objects, self.version)
         except PreconditionFailed:
@@ -459,6 +661,7 @@ class _Sync:
         self.wrote = True
         self._advance(result.version)
         verify: dict[str, Paper] = {}
+        own: list[tuple[str, int]] = []  # versions our creates left the items at
         stored: list[dict[str, Any]] = []  # the server's copies, written to the index in one go
         refused: list[str] = []
         for n, (paper, obj) in enumerate(zip(batch, objects, strict=True)):
@@ -468,6 +671,8 @@ class _Sync:
                     verify[obj["key"]] = paper
                     continue
                 stored.append(created)
+                if isinstance(created.get("version"), int):
+                    own.append((obj["key"], created["version"]))
                 self.created[paper.identity] = SyncedPaper(paper, obj["key"], obj.get("citationKey"))
             elif n in result.unchanged or (n in result.failed and result.failed[n][0] == 412):
                 verify[obj["key"]] = paper  # "already exists": a lost answer to an earlier try
@@ -477,10 +682,17 @@ class _Sync:
                 self.failed[paper.identity] = FailedPaper(paper, code, message)
         self.index.upsert_items(stored)
         self.index.remove_items(refused)
+        self.index.remove_children(parents=refused)
+        self.index.set_own_versions(own)
         self.index.db.commit()
         if verify:
             found = {o["key"]: o for o in self.client.items_by_key(list(verify))}
             self.index.upsert_items(found.values())
+            # made by our earlier try; a version moved since then by a user is not told apart here
+            self.index.set_own_versions(
+                (k, int(o.get("version") or 0)) for k, o in found.items() if k in verify
+            )
+            self.index.remove_children(parents=[k for k in verify if k not in found])
             self.index.db.commit()
             for key, paper in verify.items():
                 if key in found:
@@ -490,6 +702,39 @@ class _Sync:
                     self.failed[paper.identity] = FailedPaper(
                         paper, 412, "the server refused the key and has no such item"
                     )
+
+
+def _fills(paper: Paper, item: IndexedItem) -> dict[str, Any]:
+    """The empty fields of ``item`` that ``paper`` can fill: authors, arXiv id, DOI, date (never
+    the citation key, never a field that holds anything)."""
+    fills: dict[str, Any] = {}
+    if not item.creators and any(a.strip() for a in paper.authors):
+        fills["creators"] = [split_name(a) for a in paper.authors if a.strip()]
+    if not item.arxiv_id and paper.arxiv_id:
+        fills["repository"] = "arXiv"
+        fills["archiveID"] = f"arXiv:{paper.arxiv_id}"
+    if not item.doi and (paper.arxiv_id or paper.doi):
+        fills["DOI"] = arxiv_doi(paper.arxiv_id) if paper.arxiv_id else paper.doi
+    if not item.date and paper.published:
+        fills["date"] = paper.published
+    return fills
+
+
+def configured_tags() -> list[str]:
+    """``[zotero] tags`` of the config file: a list of names, or one name; anything else is refused."""
+    from ..home import config_path, load_config
+
+    value = load_config().get("zotero", {}).get("tags")
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(
+            f'[zotero] tags must be a list of strings, e.g. tags = ["hf-daily"] (found {value!r})',
+            file=str(config_path()),
+        )
+    return [v for v in value if v.strip()]
 
 
 class _GiveUp(Exception):
@@ -506,6 +751,8 @@ def sync(
     formula: str | None = None,
     progress: Progress | None = None,
     registry: Any = None,
+    tags: Iterable[str] | None = None,
+    attachments: bool = True,
 ) -> SyncReport:
     """Put ``papers`` into ``collection`` of a Zotero library; the Python twin of ``bibbridge sync``.
 
@@ -520,6 +767,10 @@ def sync(
         formula: citation-key formula for new keys (default: the registry's).
         progress: ``progress(stage, done, total)`` callback.
         registry: a :class:`bibbridge.keys.KeyRegistry` (default: the one in ``$BIBBRIDGE_HOME``).
+        tags: tags for new items and for items added to the collection (added, never removed;
+            default ``[zotero] tags`` of the config file). The primary category is tagged anyway.
+        attachments: give new items their children: link attachments ("Preprint PDF", the Hugging
+            Face page, code, project) and the arXiv comment note. Off: code/project links go to Extra.
 
     Returns:
         A :class:`SyncReport`. Raises :class:`bibbridge.errors.AuthError` (bad or read-only key),
@@ -539,7 +790,18 @@ def sync(
     try:
         with ZoteroClient(lib, key, api_url=url) as client, LibraryIndex(lib, api_url=url) as index:
             index.refresh(client, progress)
-            state = _Sync(papers, client, index, path, report, registry, formula, progress)
+            state = _Sync(
+                papers,
+                client,
+                index,
+                path,
+                report,
+                registry,
+                formula,
+                progress,
+                tags=configured_tags() if tags is None else [t for t in tags if t.strip()],
+                attachments=attachments,
+            )
             if dry_run:
                 _dry_run(state, report)
             else:
@@ -589,6 +851,12 @@ def _fill_report(state: _Sync, report: SyncReport) -> None:
                 report.in_trash.append(entry)
         else:
             report.failed.append(FailedPaper(paper, 0, "not written: the server kept failing"))
+        if ident in state.completed:
+            report.completed.append(state.completed[ident])
+        elif ident in state.not_completed:
+            report.not_completed.append(state.not_completed[ident])
+    report.children_created = state.children_created
+    report.children_failed = list(state.children_failed.values())
 
 
 def _dry_run(state: _Sync, report: SyncReport) -> None:
@@ -606,6 +874,8 @@ def _dry_run(state: _Sync, report: SyncReport) -> None:
             registry_keys = {p.identity: registry.find(p) for p, _ in to_create}
     for paper, _ in to_create:
         report.created.append(SyncedPaper(paper, None, registry_keys.get(paper.identity)))
+    if state.attachments:  # the children the new items would get
+        report.children_created = sum(len(paper_children(paper, "")) for paper, _ in to_create)
     for paper, item in present:
         entry = SyncedPaper(paper, item.key, item.citation_key)
         report.already_present.append(entry)

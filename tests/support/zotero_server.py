@@ -73,6 +73,15 @@ Behaviour (see the notes for the why)
   ``PATCH``/``PUT``/``DELETE /items/{k}`` and ``/collections/{k}`` (204; 412 stale; 428 no version),
   ``DELETE /items?itemKey=`` and ``/collections?collectionKey=`` (logged in /deleted). A key with a version
   above 0 that does not exist is a per-object 404 "Item doesn't exist (expected version N; use 0 instead)".
+- Children (notes, attachments) as the dataserver has them: ``parentItem`` must name an existing item
+  (per-object 409 "Parent item K doesn't exist"), not a note or attachment (400); only notes and
+  attachments may have a parent (400 "Child item must be note or attachment"), and children are in no
+  collection (400); a new attachment needs a ``linkMode`` (400 "'linkMode' property not provided"), one
+  of imported_file, imported_url, linked_file, linked_url, embedded_image; ``note`` only on notes and
+  attachments. Creating a child leaves its parent's version as it is; ``/items/top`` leaves children
+  out; ``meta.numChildren`` counts them; deleting an item deletes its children. Tags (``{"tag", "type"}``)
+  are stored and validated on every item; client keys, versions, 412s and partial failures apply to
+  children as to any item.
 - Schema (no auth, from schema.json): ``/itemTypes``, ``/itemFields``, ``/itemTypeFields``,
   ``/itemTypeCreatorTypes``, ``/creatorFields``, ``/items/new?itemType=``, ``/schema``, so pyzotero's
   ``item_template()``, ``check_items()`` and ``update_item()`` work.

@@ -27,6 +27,7 @@ MAX_WRITE_OBJECTS = 50
 RELATION_PREDICATES = ("owl:sameAs", "dc:replaces", "dc:relation")
 RELATION_URI_RE = re.compile(r"^http://zotero\.org/(users|groups)/[0-9]+/items/[A-Z0-9]{8}$")
 ATTACHMENT_PROPS = ("linkMode", "contentType", "charset", "filename", "md5", "mtime", "path")
+LINK_MODES = ("imported_file", "imported_url", "linked_file", "linked_url", "embedded_image")
 #: Properties every item may carry that are not schema fields.
 STRUCTURAL = {
     "key",
@@ -201,6 +202,14 @@ class Schema:
         for prop in ATTACHMENT_PROPS:
             if prop in obj and item_type != "attachment":
                 raise WriteError(400, f"'{prop}' is valid only for attachment items")
+        if item_type == "attachment":
+            if "linkMode" not in obj:
+                if is_new:
+                    raise WriteError(400, "'linkMode' property not provided")
+            elif obj["linkMode"] not in LINK_MODES:
+                raise WriteError(400, f"'{obj['linkMode']}' is not a valid linkMode")
+            if obj.get("linkMode") == "embedded_image" and not obj.get("parentItem"):
+                raise WriteError(400, "Embedded-image attachment must have a parent item")
         creators = self._creators(obj.get("creators", []), item_type, is_new)
         # Stored like the API shows it: every field of the type, empty ones as "".
         order = self.fields.get(item_type) or sorted(fields)
@@ -412,6 +421,9 @@ class Library:
         parent = body.get("parentItem")
         if parent and parent not in self.items:
             raise WriteError(409, f"Parent item {parent} doesn't exist")
+        parent_type = self.items[parent]["itemType"] if parent else None
+        if parent_type in ("note", "attachment") and body["itemType"] != "annotation":
+            raise WriteError(400, f"Parent item {parent} cannot be a note or attachment")
 
     @staticmethod
     def editable(data: dict[str, Any]) -> dict[str, Any]:
@@ -571,6 +583,9 @@ class Library:
         keys = [k for k in keys if k in self.items]
         if not keys:
             return
+        # the dataserver deletes an item's children with it
+        gone = set(keys)
+        keys += [k for k, d in self.items.items() if d.get("parentItem") in gone and k not in gone]
         version = self._bump()
         for key in keys:
             del self.items[key]
