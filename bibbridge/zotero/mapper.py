@@ -427,6 +427,10 @@ def item_facts(data: dict[str, Any]) -> ItemFacts:
     fields = extra_fields(extra) if extra else {}
     arxiv_id = _arxiv_id(data, extra)
     doi = _doi(data, fields)
+    if doi and doi.startswith("10.48550/arxiv.") and fields.get("publisher doi"):
+        # a preprint with arXiv's DOI and a journal DOI in Extra: the journal DOI is the one that tells
+        # it from other papers (bibbridge.identity reads the arXiv DOI as the arXiv id)
+        doi = normalise_doi(fields["publisher doi"][0]) or doi
     if data.get("itemType") in NON_REGULAR_TYPES:
         return ItemFacts(arxiv_id, doi, _citation_key(data, fields), set())
     identities: set[str] = set()
