@@ -53,7 +53,7 @@ def run(*args):
 
 def test_resolve_prints_the_completed_records_like_parse(services, digest_papers):
     parsed = run("parse", digest_path(D0), "--as-of", AS_OF)
-    result = run("resolve", digest_path(D0), "--as-of", AS_OF)
+    result = run("resolve", digest_path(D0), "--as-of", AS_OF, "-v")
     assert result.exit_code == 0, result.stderr
     before = [json.loads(line) for line in parsed.stdout.splitlines()]
     after = [json.loads(line) for line in result.stdout.splitlines()]
@@ -72,7 +72,7 @@ def test_resolve_prints_the_completed_records_like_parse(services, digest_papers
     assert result.stderr.count("unresolved: ") == 2
     assert f"unresolved: {digest_path(D0)}:" in result.stderr
     assert (
-        "bibbridge: resolved 28, unresolved 2, cached 0, requests 33 (Hugging Face 30, arXiv 3)"
+        "bibbridge: resolved 28, unresolved 2, from cache 0, requests 33 (Hugging Face 30, arXiv 3)"
         in result.stderr
     )
 
@@ -83,7 +83,8 @@ def test_second_run_makes_no_request_and_offline_reads_the_cache(services):
     second = run("resolve", digest_path(D0), "--as-of", AS_OF)
     offline = run("resolve", digest_path(D0), "--as-of", AS_OF, "--offline")
     assert len(services["hf"].log) + len(services["arxiv"].log) == logged
-    assert "resolved 28, unresolved 2, cached 30, requests 0" in second.stderr
+    assert "resolved 28, unresolved 2, from cache 30, requests 0" in second.stderr
+    assert "unresolved: " not in second.stderr  # per-paper lines only with -v
     assert second.stdout == first.stdout == offline.stdout
 
 
@@ -91,7 +92,7 @@ def test_offline_with_an_empty_cache_changes_nothing(services):
     parsed = run("parse", digest_path(D0), "--as-of", AS_OF)
     result = run("resolve", digest_path(D0), "--as-of", AS_OF, "--offline")
     assert result.exit_code == 0 and result.stdout == parsed.stdout
-    assert "resolved 0, unresolved 30, cached 0, requests 0" in result.stderr
+    assert "resolved 0, unresolved 30, from cache 0, requests 0" in result.stderr
     assert services["hf"].log == [] and services["arxiv"].log == []
 
 
@@ -105,8 +106,8 @@ def test_bib_resolve_carries_authors_and_eprints_with_first_author_keys(services
         assert f"eprint = {{{fake.arxiv_id}}}" in body
         first = fake.authors[0].split()[-1]
         assert f"author = {{{first}, Ana" in body
-        # arXiv's date replaces a year-less (inferred) one; a dated digest record keeps its own.
-        year = (fake.published if old.year_inferred or not old.published else old.published)[:4]
+        # The one date rule: the date of the arXiv version the metadata describes (here v1).
+        year = fake.published[:4]
         assert f"year = {{{year}}}" in body
         paper = Paper(fake.title, authors=fake.authors, published=f"{year}-01-01")
         assert key.startswith(formula.key_for(paper)) and key.startswith(first.lower())

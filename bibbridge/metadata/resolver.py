@@ -9,7 +9,13 @@ Order of work (every answer cached, see :mod:`bibbridge.metadata.cache`):
    authors, dates, primary category, DOI and journal reference; a found id whose arXiv title does not
    match the record is dropped again;
 3. the record keeps its own title and abstract; authors, ids, DOI, category and journal reference
-   fill what it lacks; arXiv's first-version date replaces a missing or year-less (inferred) date.
+   fill what it lacks. The one date rule: a record completed from arXiv takes the date of the arXiv
+   version the metadata describes (arXiv answers with the latest version: its ``updated`` date, as
+   Zotero's arXiv importer and arXiv's BibTeX export use) and keeps that version (``v2``) in
+   ``Paper.version``; a key once given is not changed by it (the key registry pins keys).
+
+A service that cannot be reached (DNS, refused, timeout) is switched off at its first failure and named
+once in :attr:`ResolveReport.notices`; the run goes on with the other services and the cache.
 """
 
 from __future__ import annotations
@@ -59,12 +65,15 @@ class ResolveReport:
     cached: int
     requests: int
     requests_by_source: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    complete: int = 0
 
     def summary(self) -> str:
         by = ", ".join(f"{SOURCE_NAMES[s]} {n}" for s, n in self.requests_by_source.items() if n)
+        already = f", already complete {self.complete}" if self.complete else ""
         return (
             f"resolved {len(self.resolved)}, unresolved {len(self.unresolved)}, "
-            f"cached {self.cached}, requests {self.requests}" + (f" ({by})" if by else "")
+            f"from cache {self.cached}{already}, requests {self.requests}" + (f" ({by})" if by else "")
         )
 
 
@@ -139,6 +148,14 @@ class _Services:
 
     def requests(self) -> dict[str, int]:
         return {name: client.requests for name, client in self.clients.items()}
+
+    def notices(self) -> list[str]:
+        return [
+            f"{SOURCE_NAMES[name]} could not be reached: {client.unreachable}; "
+            "no more requests to it in this run"
+            for name, client in self.clients.items()
+            if client.unreachable
+        ]
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -262,7 +279,12 @@ def _fill(paper: Paper, source: Candidate) -> None:
         paper.authors = list(source.authors)
     if paper.author_count is None and paper.authors:
         paper.author_count = len(paper.authors)
-    if source.published and (not paper.published or paper.year_inferred):
+    if source.source == "arxiv" and source.version_date:
+        # The one date rule: the record now describes arXiv's (latest) version; date it so.
+        paper.published = source.version_date
+        paper.version = source.version or paper.version
+        paper.year_inferred = False
+    elif source.published and (not paper.published or paper.year_inferred):
         paper.published = source.published
         paper.year_inferred = False
     for name in ("doi", "primary_category", "journal_ref"):
@@ -350,6 +372,7 @@ def resolve(
             resolved.append(paper)
     finally:
         by_source = services.requests()
+        notices = services.notices()
         services.close()
     cached = sum(1 for w in works if w.from_cache)
     return ResolveReport(
@@ -360,7 +383,40 @@ def resolve(
         cached=cached,
         requests=sum(by_source.values()),
         requests_by_source=by_source,
+        notices=notices,
     )
+
+
+def needs_completion(paper: Paper) -> bool:
+    """True for a record lacking its arXiv id or its authors (a text digest's records)."""
+    return not paper.arxiv_id or not paper.authors
+
+
+def complete(
+    papers: Sequence[Paper],
+    offline: bool = False,
+    use_s2: bool = False,
+    progress: Callable[[ResolveProgress], None] | None = None,
+    *,
+    settings: ResolveSettings | None = None,
+    cache_path: str | Path | None = None,
+) -> ResolveReport:
+    """What ``bib`` and ``sync`` do by default: :func:`resolve` only the records lacking an arXiv id
+    or authors; complete ones pass through untouched (``report.complete`` counts them).
+
+    ``report.papers`` keeps every record in input order (two records found to be one paper merged).
+    """
+    todo = [p for p in papers if needs_completion(p)]
+    report = resolve(todo, offline, use_s2, progress, settings=settings, cache_path=cache_path)
+    done = iter(report.papers) if len(report.papers) == len(todo) else None
+    if done is None:  # two records were one paper: their identity now merges them in dedupe below
+        by_title = {p.title_key: p for p in report.papers}
+        merged = [p if not needs_completion(p) else by_title.get(p.title_key, p) for p in papers]
+    else:
+        merged = [p if not needs_completion(p) else next(done) for p in papers]
+    report.papers = dedupe(merged)
+    report.complete = len(papers) - len(todo)
+    return report
 
 
 def maybe_resolve(
@@ -370,16 +426,21 @@ def maybe_resolve(
     use_s2: bool = False,
     echo: Callable[[str], None] | None = None,
     progress: Callable[[ResolveProgress], None] | None = None,
+    verbose: bool = False,
 ) -> list[Paper]:
-    """For ``--resolve`` on other commands: the completed records when ``enabled``, else ``papers``.
+    """For ``bib``/``sync`` (on by default): :func:`complete` the records when ``enabled``.
 
-    ``echo`` (e.g. a stderr printer) receives one line per unresolved record and the summary.
+    ``echo`` (e.g. a stderr printer) receives each unreachable service once, the summary line, and
+    with ``verbose`` one line per unresolved record.
     """
     if not enabled:
         return papers
-    report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress)
+    report = complete(papers, offline=offline, use_s2=use_s2, progress=progress)
     if echo is not None:
-        for item in report.unresolved:
-            echo(f"unresolved: {item}")
+        for notice in report.notices:
+            echo(notice)
+        if verbose:
+            for item in report.unresolved:
+                echo(f"unresolved: {item}")
         echo(report.summary())
     return report.papers
