@@ -162,7 +162,8 @@ class Paper:
         longer author list wins; a dated year beats an inferred one; URLs are united in order.
         """
         merged = Paper.from_dict(self.to_dict())
-        for name in ("abstract", "organization", "arxiv_id", "version", "doi", "primary_category", "journal_ref"):
+        filled = ("abstract", "organization", "arxiv_id", "version", "doi", "primary_category", "journal_ref")
+        for name in filled:
             if not getattr(merged, name) and getattr(other, name):
                 setattr(merged, name, getattr(other, name))
         if len(other.authors) > len(merged.authors):

@@ -205,7 +205,10 @@ def test_slow_server_times_out_leaves_records_unresolved_in_bounded_time():
     assert "Hugging Face off for this run" in report.unresolved[5].reason
     # The first request (2 tries, both timed out) switches each service off: said once, then skipped.
     assert report.requests == 4 and elapsed < 3
-    assert [n.split(":")[0] for n in report.notices] == ["Hugging Face could not be reached", "arXiv could not be reached"]
+    assert [n.split(":")[0] for n in report.notices] == [
+        "Hugging Face could not be reached",
+        "arXiv could not be reached",
+    ]
     again = resolve(papers, offline=True, settings=settings_for(servers))
     assert again.requests == 0  # failures are not cached as answers
     assert "not in the cache (offline)" in again.unresolved[0].reason

@@ -181,7 +181,9 @@ def parse_spec(spec: str, today: datetime.date | str | None = None) -> Source:
             raise _bad(spec, f"{year} has no ISO week {number}") from None
         _future(spec, monday, today)
         sunday = monday + datetime.timedelta(days=6)
-        return Source(spec, (Query("/api/daily_papers", (("week", f"{year}-W{number:02d}"),), sunday < today),))
+        return Source(
+            spec, (Query("/api/daily_papers", (("week", f"{year}-W{number:02d}"),), sunday < today),)
+        )
     month = _MONTH.match(rest)
     if month:
         year, number = int(month.group(1)), int(month.group(2))
@@ -251,8 +253,13 @@ class Hub:
 
             s = self.settings
             self._client = PoliteClient(
-                s.hf_url, name="Hugging Face", min_interval=s.hf_interval, timeout=s.timeout,
-                retries=s.retries, backoff=s.backoff, max_wait=s.max_wait,
+                s.hf_url,
+                name="Hugging Face",
+                min_interval=s.hf_interval,
+                timeout=s.timeout,
+                retries=s.retries,
+                backoff=s.backoff,
+                max_wait=s.max_wait,
             )
         return self._client
 
@@ -363,7 +370,9 @@ class Hub:
             inner = entry.get("paper") if isinstance(entry, dict) else None
             paper = paper_from_hf(inner, entry) if isinstance(inner, dict) else None
             if paper is None:
-                warnings.append(ReadWarning(f"entry {index} of {query.key} has no paper title; skipped", spec))
+                warnings.append(
+                    ReadWarning(f"entry {index} of {query.key} has no paper title; skipped", spec)
+                )
                 continue
             day = query.day or _date(inner.get("submittedOnDailyAt")) or _date(entry.get("publishedAt"))
             paper.source = {"url": url, "date": day}

@@ -19,8 +19,16 @@ from . import Reader
 #: Keys every record bibbridge writes carries (and a Hub paper object does not: it says ``summary``).
 _SIGNATURE = frozenset({"title", "abstract", "authors", "urls", "source"})
 _LIST_FIELDS = ("authors",)
-_STR_FIELDS = ("abstract", "published", "organization", "arxiv_id", "version", "doi", "primary_category",
-               "journal_ref")
+_STR_FIELDS = (
+    "abstract",
+    "published",
+    "organization",
+    "arxiv_id",
+    "version",
+    "doi",
+    "primary_category",
+    "journal_ref",
+)
 
 
 def _first_line(text: str) -> str:
