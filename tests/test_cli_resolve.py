@@ -102,7 +102,7 @@ def test_bib_resolve_carries_authors_and_eprints_with_first_author_keys(services
     entries = re.findall(r"@misc\{([^,]+),\n(.*?)\n\}", result.stdout, re.S)
     assert len(entries) == 30
     formula = compile_formula(DEFAULT_FORMULA)
-    for (key, body), fake, old in zip(entries[:28], services["catalog"], digest_papers, strict=False):
+    for (key, body), fake in zip(entries[:28], services["catalog"], strict=False):
         assert f"eprint = {{{fake.arxiv_id}}}" in body
         first = fake.authors[0].split()[-1]
         assert f"author = {{{first}, Ana" in body
