@@ -174,3 +174,75 @@ def test_sync_resolve_creates_items_with_authors_and_arxiv_ids(services):
         item = items[fake.title]
         assert item["archiveID"] == f"arXiv:{fake.arxiv_id}"
         assert [c["lastName"] for c in item["creators"]] == [a.split()[-1] for a in fake.authors]
+
+
+# -- complete records by default (bib, sync), the pipeline, keys across versions --------------------
+def test_bib_resolves_by_default_and_no_resolve_turns_it_off(services):
+    default = run("bib", digest_path(D0), "--as-of", AS_OF)
+    plain = run("bib", digest_path(D0), "--as-of", AS_OF, "--no-resolve")
+    assert default.exit_code == plain.exit_code == 0
+    assert default.stdout.count("eprint = {") == 28 and plain.stdout.count("eprint = {") == 0
+    assert "resolved 28, unresolved 2, from cache 0" in default.stderr
+    assert "unresolved: " not in default.stderr  # per-paper lines only with -v
+    assert "resolved" not in plain.stderr
+    verbose = run("bib", digest_path(D0), "--as-of", AS_OF, "-v")
+    assert verbose.stderr.count("unresolved: ") == 2 and "from cache 30" in verbose.stderr
+
+
+def test_resolve_then_bib_of_its_json_lines_gives_the_same_entries(services, tmp_path, monkeypatch):
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home-a"))
+    direct = tmp_path / "direct.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", direct).exit_code == 0
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home-b"))  # no key registry, no cache shared
+    resolved = run("resolve", digest_path(D0), "--as-of", AS_OF)
+    jsonl = tmp_path / "papers.jsonl"
+    jsonl.write_text(resolved.stdout, encoding="utf-8")
+    piped = tmp_path / "piped.bib"
+    second = run("bib", jsonl, "-o", piped)
+    assert second.exit_code == 0, second.stderr
+    assert piped.read_text() == direct.read_text() and direct.read_text().count("@misc{") == 30
+    # parse's output is read back whole too, the same records
+    parsed = run("parse", jsonl)
+    assert parsed.stdout == resolved.stdout
+
+
+def test_a_key_once_given_is_not_changed_by_a_new_version(services, tmp_path, bibbridge_home):
+    first = tmp_path / "first.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", first).exit_code == 0
+    # arXiv now has a v2 of every paper, a year later; the cached v1 records are forgotten.
+    for fake in services["catalog"]:
+        fake.updated, fake.version = "2026-06-30", 2
+    services["arxiv"].catalog = services["catalog"][:-2]
+    (bibbridge_home / "cache.sqlite").unlink()
+    second = tmp_path / "second.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", second).exit_code == 0
+    old = re.findall(r"@misc\{([^,]+),", first.read_text())
+    new_text = second.read_text()
+    assert re.findall(r"@misc\{([^,]+),", new_text) == old  # same keys, in the same order
+    assert new_text.count("year = {2026}") >= 28 and "year = {2025}" not in new_text.split("@misc")[1]
+    jsonl = run("resolve", digest_path(D0), "--as-of", AS_OF).stdout.splitlines()
+    assert {json.loads(line)["version"] for line in jsonl[:28]} == {"v2"}
+
+
+def test_bad_json_lines_are_one_line_with_file_and_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    good = json.dumps(Paper("A Title", authors=["Ada Byron"]).to_dict())
+    bad = tmp_path / "papers.jsonl"
+    bad.write_text(f"{good}\n{good[:-5]}\n", encoding="utf-8")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bibbridge"), "bib", str(bad), "--no-resolve"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"bibbridge: error: {bad}:2: invalid JSON Lines record")
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(good.replace('"authors": ["Ada Byron"]', '"authors": "Ada Byron"') + "\n")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bibbridge"), "parse", str(wrong)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"bibbridge: error: {wrong}:1: 'authors' must be a list of strings"
