@@ -284,3 +284,21 @@ def test_bib_from_a_live_day_has_complete_entries_and_asks_no_resolver(hub_serve
     assert "could not be reached" not in result.stderr  # complete records: the resolver is not run
     assert queries(hub_server) == ["/api/daily_papers?date=2024-10-25&limit=100&p=0"]
     json.loads(json.dumps(result.stderr))  # stderr is text
+
+
+def test_the_daily_loop_sync_yesterday_into_a_collection_twice(hub_server):
+    from tests.support.zotero_server import ZoteroServer
+
+    with ZoteroServer() as zotero:
+        argv = ["sync", "hf:yesterday", "--collection", "Reading/HF Daily", "--api-url", zotero.url]
+        argv += ["--library", f"user:{zotero.user_id}"]
+        env = {"ZOTERO_API_KEY": zotero.api_key, "BIBBRIDGE_RETRY_BASE": "0.01"}
+        first = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        second = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        items = [i for i in zotero.items() if i["itemType"] not in ("note", "attachment")]
+        assert zotero.errors == []
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr + second.stderr
+    assert "12 created" in first.stderr and "created" not in second.stderr.replace("0 created", "")
+    assert len(items) == 12 and all(len(i["creators"]) == 3 for i in items)
+    assert {i["date"] for i in items} == {"2024-10-28"}  # the arXiv date the Hub gives (v1 here)
+    assert queries(hub_server) == ["/api/daily_papers?date=2024-10-30&limit=100&p=0"]  # 2nd run: cache
