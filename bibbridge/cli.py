@@ -356,12 +356,12 @@ def resolve_command(
     progress = _resolve_options.StderrProgress()
     try:
         use_s2 = _resolve_options.s2_default(use_s2)
-        report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress)
+        report = resolve(
+            papers, offline=offline, use_s2=use_s2, progress=progress, notify=progress.say
+        )
     finally:
         progress.close()
     click.echo(papers_to_jsonl(report.papers), nl=False)
-    for notice in report.notices:
-        click.echo(f"bibbridge: {notice}", err=True)
     if verbose:
         for item in report.unresolved:
             click.echo(f"bibbridge: unresolved: {item}", err=True)

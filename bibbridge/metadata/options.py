@@ -89,6 +89,11 @@ class StderrProgress:
             click.echo("", err=True)
             self.dirty = False
 
+    def say(self, line: str) -> None:
+        """A line of its own (``could not be reached`` …), not glued to a progress line."""
+        self.close()
+        echo_err(line)
+
 
 def resolve_if_asked(
     papers: list[Paper], resolve_papers: bool, offline: bool, use_s2: bool | None, verbose: bool = False
@@ -101,7 +106,7 @@ def resolve_if_asked(
     progress = StderrProgress()
     try:
         return maybe_resolve(
-            papers, True, offline, s2_default(use_s2), echo=echo_err, progress=progress, verbose=verbose
+            papers, True, offline, s2_default(use_s2), echo=progress.say, progress=progress, verbose=verbose
         )
     finally:
         progress.close()

@@ -111,13 +111,21 @@ class _Work:
 class _Services:
     """Lazily opened clients, one per service, and the cache."""
 
-    def __init__(self, settings: ResolveSettings, offline: bool, cache_path: str | Path | None) -> None:
+    def __init__(
+        self,
+        settings: ResolveSettings,
+        offline: bool,
+        cache_path: str | Path | None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         from .cache import ResolveCache
 
         self.settings = settings
         self.offline = offline
         self.cache = ResolveCache(cache_path)
         self.clients: dict = {}
+        self.notify = notify
+        self.announced: list[str] = []
 
     def client(self, source: str):  # noqa: ANN201 - PoliteClient, imported lazily
         if source not in self.clients:
@@ -149,13 +157,23 @@ class _Services:
     def requests(self) -> dict[str, int]:
         return {name: client.requests for name, client in self.clients.items()}
 
-    def notices(self) -> list[str]:
-        return [
-            f"{SOURCE_NAMES[name]} could not be reached: {client.unreachable}; "
+    def check_reachable(self, source: str) -> None:
+        """After a failure: say once (at that moment) that ``source`` could not be reached."""
+        client = self.clients.get(source)
+        if client is None or not client.unreachable or source in self.announced:
+            return
+        self.announced.append(source)
+        if self.notify is not None:
+            self.notify(self.notice(source))
+
+    def notice(self, source: str) -> str:
+        return (
+            f"{SOURCE_NAMES[source]} could not be reached: {self.clients[source].unreachable}; "
             "no more requests to it in this run"
-            for name, client in self.clients.items()
-            if client.unreachable
-        ]
+        )
+
+    def notices(self) -> list[str]:
+        return [self.notice(name) for name in self.announced]
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -199,6 +217,7 @@ def _search(services: _Services, work: _Work, source: str) -> list[Candidate] | 
             candidates = match_title(client, paper.title)
     except FetchError as exc:
         work.reasons.append(str(exc))
+        services.check_reachable(source)
         return None
     services.cache.put_search(source, query, candidates)
     return candidates
@@ -257,6 +276,7 @@ def _arxiv_records(
             found, refused = fetch_ids(services.client("arxiv"), batch)
         except FetchError as exc:
             missing.update({i: str(exc) for i in batch})
+            services.check_reachable("arxiv")
         else:
             answers: dict[str, Candidate | None] = {i: found.get(i) for i in batch}
             notes = {i: f"arXiv: {msg}" for i, msg in refused.items()}
@@ -310,6 +330,7 @@ def resolve(
     *,
     settings: ResolveSettings | None = None,
     cache_path: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ResolveReport:
     """Complete ``papers`` from Hugging Face, arXiv and (with ``use_s2``) Semantic Scholar.
 
@@ -320,6 +341,8 @@ def resolve(
         progress: called with a :class:`ResolveProgress` after each title search and id batch.
         settings: service addresses and politeness (default: :meth:`ResolveSettings.from_env`).
         cache_path: the SQLite cache (default: ``cache.sqlite`` under ``$BIBBRIDGE_HOME``).
+        notify: called at once with the line saying a service could not be reached (once each);
+            the same lines are in ``report.notices``.
 
     Returns:
         a :class:`ResolveReport`; records that could not be completed are in ``unresolved`` with the
@@ -327,7 +350,7 @@ def resolve(
     """
     settings = settings or ResolveSettings.from_env()
     works = [_Work(Paper.from_dict(p.to_dict())) for p in papers]
-    services = _Services(settings, offline, cache_path)
+    services = _Services(settings, offline, cache_path, notify)
     sources = ["hf", "arxiv"] + (["s2"] if use_s2 else [])
     resolved: list[Paper] = []
     unresolved: list[Unresolved] = []
@@ -400,6 +423,7 @@ def complete(
     *,
     settings: ResolveSettings | None = None,
     cache_path: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ResolveReport:
     """What ``bib`` and ``sync`` do by default: :func:`resolve` only the records lacking an arXiv id
     or authors; complete ones pass through untouched (``report.complete`` counts them).
@@ -407,7 +431,7 @@ def complete(
     ``report.papers`` keeps every record in input order (two records found to be one paper merged).
     """
     todo = [p for p in papers if needs_completion(p)]
-    report = resolve(todo, offline, use_s2, progress, settings=settings, cache_path=cache_path)
+    report = resolve(todo, offline, use_s2, progress, settings=settings, cache_path=cache_path, notify=notify)
     done = iter(report.papers) if len(report.papers) == len(todo) else None
     if done is None:  # two records were one paper: their identity now merges them in dedupe below
         by_title = {p.title_key: p for p in report.papers}
@@ -435,10 +459,8 @@ def maybe_resolve(
     """
     if not enabled:
         return papers
-    report = complete(papers, offline=offline, use_s2=use_s2, progress=progress)
+    report = complete(papers, offline=offline, use_s2=use_s2, progress=progress, notify=echo)
     if echo is not None:
-        for notice in report.notices:
-            echo(notice)
         if verbose:
             for item in report.unresolved:
                 echo(f"unresolved: {item}")
