@@ -60,3 +60,39 @@ def test_offline_flag_makes_no_connection_at_all(tmp_path):
     done, _ = run("bib", sample, "--offline", "-o", str(tmp_path / "a.bib"))
     assert done.returncode == 0 and "could not be reached" not in done.stderr
     assert "requests 0" in done.stderr
+
+
+def test_a_black_holed_host_is_switched_off_after_one_connect_timeout(monkeypatch):
+    """A listening socket whose backlog is full drops new SYNs, as a firewall that drops packets."""
+    import socket
+
+    from bibbridge.metadata import ResolveSettings, resolve
+    from bibbridge.metadata import http as metadata_http
+    from bibbridge.model import Paper
+
+    monkeypatch.setattr(metadata_http, "CONNECT_TIMEOUT", 0.5)
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        fillers = []
+        for _ in range(4):  # fill the accept queue; later handshakes get no answer
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(hole.getsockname())
+            fillers.append(filler)
+        url = f"http://127.0.0.1:{hole.getsockname()[1]}"
+        settings = ResolveSettings(hf_url=url, arxiv_url=url, s2_url=url, hf_interval=0, arxiv_interval=0)
+        papers = [Paper(f"A Paper About Things, Part {n}") for n in range(20)]
+        notices: list[str] = []
+        start = time.monotonic()
+        report = resolve(papers, settings=settings, notify=notices.append)
+        elapsed = time.monotonic() - start
+        for filler in fillers:
+            filler.close()
+    assert len(report.unresolved) == 20 and report.requests == 2  # one try per service, then off
+    assert elapsed < 3
+    assert [n.split(":")[0] for n in notices] == [
+        "Hugging Face could not be reached",
+        "arXiv could not be reached",
+    ]
+    assert "no connection within 0.5s" in notices[0]
