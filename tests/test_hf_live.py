@@ -302,3 +302,40 @@ def test_the_daily_loop_sync_yesterday_into_a_collection_twice(hub_server):
     assert len(items) == 12 and all(len(i["creators"]) == 3 for i in items)
     assert {i["date"] for i in items} == {"2024-10-28"}  # the arXiv date the Hub gives (v1 here)
     assert queries(hub_server) == ["/api/daily_papers?date=2024-10-30&limit=100&p=0"]  # 2nd run: cache
+
+
+def test_a_weekend_sync_and_bib_write_nothing_and_exit_0(hub_server, tmp_path):
+    from tests.support.zotero_server import ZoteroServer
+
+    with ZoteroServer() as zotero:
+        argv = ["sync", "hf:2024-10-27", "--collection", "Reading/HF Daily", "--api-url", zotero.url]
+        argv += ["--library", f"user:{zotero.user_id}"]
+        env = {"ZOTERO_API_KEY": zotero.api_key, "BIBBRIDGE_RETRY_BASE": "0.01"}
+        synced = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        assert zotero.errors == [] and zotero.items() == []
+    assert synced.exit_code == 0, synced.stderr
+    out = tmp_path / "refs.bib"
+    written = CliRunner().invoke(cli, ["bib", "hf:2024-10-26", "-o", str(out)])
+    assert written.exit_code == 0 and not out.exists()
+
+
+def test_resolve_on_a_live_day_adds_arxiv_details_by_the_date_rule(hub_server, monkeypatch):
+    from tests.support.paper_services import FakePaper, fake_services
+
+    day = [p for p in hub_server.catalog if p.day == "2024-10-25"]
+    arxiv = [
+        FakePaper(p.arxiv_id, p.title, p.authors, published=p.published, updated="2024-11-20", version=2)
+        for p in day
+    ]
+    with fake_services(arxiv=arxiv) as servers:
+        monkeypatch.setenv("BIBBRIDGE_ARXIV_URL", servers["arxiv"].url)
+        monkeypatch.setenv("BIBBRIDGE_ARXIV_INTERVAL", "0")
+        result = CliRunner().invoke(cli, ["resolve", "hf:2024-10-25"])
+        assert len(servers["arxiv"].log) == 1  # 13 ids, one batch
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 13 and "resolved 13, unresolved 0" in result.stderr
+    assert {(r["published"], r["version"], r["primary_category"]) for r in records} == {
+        ("2024-11-20", "v2", "cs.LG")
+    }
+    assert all(r["source"]["date"] == "2024-10-25" for r in records)
