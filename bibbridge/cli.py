@@ -144,6 +144,7 @@ Examples:
 
 Records lacking an arXiv id or authors are completed first (--no-resolve: not); papers that
 cannot be resolved are synced as they are and counted, not a failure.
+
 Exit status: 0 all papers are in the collection, 1 some failed (named on stderr), 2 bad usage,
 input or credentials (e.g. a key without write access).
 """,
@@ -250,6 +251,7 @@ Examples:
 Records lacking an arXiv id or authors are completed first (Hugging Face, arXiv; cached); without
 the network that is skipped within seconds and said once. Unresolved papers are written as they
 are and counted; they do not change the exit status.
+
 Exit status: 0 done (papers already in the file are skipped, not errors), 1 some papers could not
 be added (their key is used by another entry of the file), 2 bad usage or input (e.g. a malformed
 existing file, which is never rewritten).
