@@ -33,6 +33,8 @@ _API: dict[str, str] = {
     "read_bib": "bibbridge.bib.reader:read_bib",
     "parse_bib": "bibbridge.bib.reader:parse_bib",
     "resolve": "bibbridge.metadata:resolve",
+    "complete": "bibbridge.metadata:complete",
+    "read_source": "bibbridge.readers.hf_live:read_source",
     "ResolveReport": "bibbridge.metadata:ResolveReport",
     "ResolveSettings": "bibbridge.metadata:ResolveSettings",
 }

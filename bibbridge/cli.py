@@ -19,7 +19,7 @@ from . import __version__
 from . import cli_resolve as _resolve_options
 from .errors import BibbridgeError
 
-READ_FORMATS = ("auto", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
+READ_FORMATS = ("auto", "jsonl", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
 
 
 def reading_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,15 +42,18 @@ def reading_options(func: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Capture date of the digests: year-less dates get this date's year (default: today).",
     )(func)
-    func = click.argument("files", nargs=-1, required=True, metavar="DIGEST...")(func)
+    func = click.argument("files", nargs=-1, required=True, metavar="DIGEST|hf:DATE|arxiv:ID...")(func)
     return func
 
 
-def read_inputs(files: tuple[str, ...], as_of: str | None, read_format: str, strict: bool) -> list[Any]:
-    """Read the digests named on the command line; warnings go to stderr, errors raise."""
+def read_inputs(
+    files: tuple[str, ...], as_of: str | None, read_format: str, strict: bool, offline: bool = False
+) -> list[Any]:
+    """Read the digests (files or live hf:/arxiv: sources) named on the command line; warnings and a
+    line per live source go to stderr, errors raise."""
     from .readers import read_digests
 
-    if as_of is None:
+    if as_of is None and not all(f[:3].lower() == "hf:" or f[:6].lower() == "arxiv:" for f in files):
         import datetime
 
         click.echo(
@@ -59,8 +62,11 @@ def read_inputs(files: tuple[str, ...], as_of: str | None, read_format: str, str
             err=True,
         )
     result = read_digests(
-        list(files), as_of=as_of, format=None if read_format == "auto" else read_format, strict=strict
+        list(files), as_of=as_of, format=None if read_format == "auto" else read_format, strict=strict,
+        offline=offline,
     )
+    for notice in result.notices:
+        click.echo(f"bibbridge: {notice}", err=True)
     for warning in result.warnings:
         click.echo(f"bibbridge: {warning}", err=True)
     return result.papers
@@ -86,6 +92,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
 Examples:
+  bibbridge sync hf:yesterday --collection "Reading/HF Daily"
+  bibbridge bib hf:2026-W03 -o refs.bib
   bibbridge parse digest.txt --as-of 2026-01-20 > papers.jsonl
   bibbridge bib digest.txt -o refs.bib
   bibbridge sync digest.txt --library user:123456 --collection "Reading/HF Daily"
@@ -103,17 +111,23 @@ def cli() -> None:
 Examples:
   bibbridge parse digest.txt --as-of 2026-01-20
   bibbridge parse daily_papers.json --table
+  bibbridge parse hf:yesterday --table
+  bibbridge parse hf:2024-10-01..2024-10-07 > week.jsonl
   cat digest.txt | bibbridge parse - --strict
 """
 )
 @reading_options
 @click.option("--table", is_flag=True, help="Print a readable table instead of JSON Lines.")
+@_resolve_options.offline_option
 @handle_errors
-def parse(files: tuple[str, ...], as_of: str | None, read_format: str, strict: bool, table: bool) -> None:
-    """Read digests and print one JSON object per paper (JSON Lines)."""
+def parse(
+    files: tuple[str, ...], as_of: str | None, read_format: str, strict: bool, table: bool,
+    offline: bool = False,
+) -> None:
+    """Read digests (or fetch hf: sources) and print one JSON object per paper (JSON Lines)."""
     from .output import papers_to_jsonl, papers_to_table
 
-    papers = read_inputs(files, as_of, read_format, strict)
+    papers = read_inputs(files, as_of, read_format, strict, offline)
     click.echo(papers_to_table(papers) if table else papers_to_jsonl(papers), nl=False)
     click.echo(f"bibbridge: {len(papers)} paper{'' if len(papers) == 1 else 's'}", err=True)
 
@@ -123,9 +137,13 @@ def parse(files: tuple[str, ...], as_of: str | None, read_format: str, strict: b
     epilog="""\b
 Examples:
   export ZOTERO_API_KEY=...            (or: bibbridge config zotero --library user:123456)
+  bibbridge sync hf:yesterday --collection "Reading/HF Daily"      (the daily loop)
   bibbridge sync digest.txt --library user:123456 --collection "Reading/HF Daily" --as-of 2026-01-20
   bibbridge sync *.txt --library group:98765 --collection "HF Daily" --dry-run
   bibbridge sync digest.txt --library user:123456 --collection Inbox --json > report.json
+
+Records lacking an arXiv id or authors are completed first (--no-resolve: not); papers that
+cannot be resolved are synced as they are and counted, not a failure.
 
 Exit status: 0 all papers are in the collection, 1 some failed (named on stderr), 2 bad usage,
 input or credentials (e.g. a key without write access).
@@ -147,6 +165,7 @@ input or credentials (e.g. a key without write access).
               help="No child links (Preprint PDF, Hugging Face page, code, project) nor comment note.")
 @click.option("--dry-run", is_flag=True, help="Show what would be created or added; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Also name each paper that could not be resolved.")
 @handle_errors
 def sync_command(
     files: tuple[str, ...],
@@ -161,7 +180,8 @@ def sync_command(
     no_attachments: bool,
     dry_run: bool,
     as_json: bool,
-    resolve_papers: bool = False,
+    verbose: bool = False,
+    resolve_papers: bool = True,
     offline: bool = False,
     use_s2: bool | None = None,
 ) -> None:
@@ -176,8 +196,8 @@ def sync_command(
     from .zotero.summary import ProgressBar, failure_lines, plan_lines, summary_line
     from .zotero.sync import sync as run_sync
 
-    papers = read_inputs(files, as_of, read_format, strict)
-    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2)
+    papers = read_inputs(files, as_of, read_format, strict, offline)
+    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2, verbose)
     bar = ProgressBar()
     try:
         report = run_sync(papers, library=library, collection=collection, api_url=api_url,
@@ -232,6 +252,12 @@ Examples:
   bibbridge bib digest.txt --style biblatex -o refs.bib
   bibbridge bib digest.txt --style csl-json -o refs.json
   bibbridge bib digest.txt --key-format "auth.lower + year + veryshorttitle"
+  bibbridge bib hf:yesterday -o refs.bib                (fetch the day's papers from the Hub)
+  bibbridge bib digest.txt --no-resolve -o refs.bib     (no network: records as the digest has them)
+
+Records lacking an arXiv id or authors are completed first (Hugging Face, arXiv; cached); without
+the network that is skipped within seconds and said once. Unresolved papers are written as they
+are and counted; they do not change the exit status.
 
 Exit status: 0 done (papers already in the file are skipped, not errors), 1 some papers could not
 be added (their key is used by another entry of the file), 2 bad usage or input (e.g. a malformed
@@ -248,7 +274,8 @@ existing file, which is never rewritten).
               help="Better BibTeX key formula for new keys (default: config [keys] format, else "
               "auth.lower + shorttitle(3,3) + year).")
 @click.option("--dry-run", is_flag=True, help="Print what would be added; write nothing, store no keys.")
-@click.option("-v", "--verbose", is_flag=True, help="Also name each paper skipped as already in the file.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also name each paper skipped as already in the file, and each one not resolved.")
 @handle_errors
 def bib_command(
     files: tuple[str, ...],
@@ -260,7 +287,7 @@ def bib_command(
     key_format: str | None,
     dry_run: bool,
     verbose: bool = False,
-    resolve_papers: bool = False,
+    resolve_papers: bool = True,
     offline: bool = False,
     use_s2: bool | None = None,
 ) -> None:
@@ -269,8 +296,8 @@ def bib_command(
     With -o FILE, papers already in FILE (same arXiv id, DOI or title) are skipped and keep the key
     they have there; new ones are appended; every byte already in FILE stays as it was.
     """
-    papers = read_inputs(files, as_of, read_format, strict)
-    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2)
+    papers = read_inputs(files, as_of, read_format, strict, offline)
+    papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2, verbose)
     if output == "-":
         from .bib.export import open_registry, render
         from .model import dedupe
@@ -305,15 +332,17 @@ Examples:
   bibbridge resolve digest.txt --as-of 2026-01-20 > resolved.jsonl
   bibbridge resolve digest.txt --s2             (also ask Semantic Scholar)
   bibbridge resolve digest.txt --offline        (cache only, no request)
-  bibbridge bib digest.txt --resolve -o refs.bib
+  bibbridge resolve digest.txt > papers.jsonl && bibbridge bib papers.jsonl -o refs.bib
 
-Records that cannot be matched safely are written unchanged and named on stderr; the exit status
-is 0 unless the input cannot be read (2). See docs/resolve.md for sources, matching and rate limits.
+Records that cannot be matched safely are written unchanged and counted (named with -v); the exit
+status is 0 unless the input cannot be read (2). A service that cannot be reached is said once and
+left out for the run. See docs/resolve.md for sources, matching and rate limits.
 """,
 )
 @reading_options
 @_resolve_options.s2_option
 @_resolve_options.offline_option
+@click.option("-v", "--verbose", is_flag=True, help="Name each paper that could not be resolved, and why.")
 @handle_errors
 def resolve_command(
     files: tuple[str, ...],
@@ -322,6 +351,7 @@ def resolve_command(
     strict: bool,
     use_s2: bool | None,
     offline: bool,
+    verbose: bool = False,
 ) -> None:
     """Complete the papers of DIGEST... (arXiv id, authors, DOI, dates) and print them as JSON Lines.
 
@@ -332,16 +362,19 @@ def resolve_command(
     from .metadata import resolve
     from .output import papers_to_jsonl
 
-    papers = read_inputs(files, as_of, read_format, strict)
+    papers = read_inputs(files, as_of, read_format, strict, offline)
     progress = _resolve_options.StderrProgress()
     try:
         use_s2 = _resolve_options.s2_default(use_s2)
-        report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress)
+        report = resolve(
+            papers, offline=offline, use_s2=use_s2, progress=progress, notify=progress.say
+        )
     finally:
         progress.close()
     click.echo(papers_to_jsonl(report.papers), nl=False)
-    for item in report.unresolved:
-        click.echo(f"bibbridge: unresolved: {item}", err=True)
+    if verbose:
+        for item in report.unresolved:
+            click.echo(f"bibbridge: unresolved: {item}", err=True)
     click.echo(f"bibbridge: {report.summary()}", err=True)
 
 

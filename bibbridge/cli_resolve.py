@@ -28,7 +28,8 @@ def s2_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def offline_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--offline", is_flag=True, help="Use the resolve cache only; make no request (implies --resolve)."
+        "--offline", is_flag=True,
+        help="Make no request: resolve from the cache only, hf: sources from the cache only.",
     )(func)
 
 
@@ -37,11 +38,12 @@ def resolving_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = s2_option(func)
     func = offline_option(func)
     func = click.option(
-        "--resolve",
+        "--resolve/--no-resolve",
         "resolve_papers",
-        is_flag=True,
-        help="Complete records (arXiv id, authors, DOI) from Hugging Face and arXiv first "
-        "(see `bibbridge resolve`).",
+        default=True,
+        show_default=True,
+        help="Complete records lacking an arXiv id or authors from Hugging Face and arXiv first "
+        "(see `bibbridge resolve`); needs the network, or the cache with --offline.",
     )(func)
     return func
 
@@ -87,17 +89,24 @@ class StderrProgress:
             click.echo("", err=True)
             self.dirty = False
 
+    def say(self, line: str) -> None:
+        """A line of its own (``could not be reached`` …), not glued to a progress line."""
+        self.close()
+        echo_err(line)
+
 
 def resolve_if_asked(
-    papers: list[Paper], resolve_papers: bool, offline: bool, use_s2: bool | None
+    papers: list[Paper], resolve_papers: bool, offline: bool, use_s2: bool | None, verbose: bool = False
 ) -> list[Paper]:
-    """For ``bib``/``sync``: the completed records when ``--resolve`` (or ``--offline``) was given."""
-    from .metadata.resolver import maybe_resolve
+    """For ``bib``/``sync``: the completed records unless ``--no-resolve`` was given."""
+    from .metadata.resolver import maybe_resolve, needs_completion
 
-    if not (resolve_papers or offline):
+    if not resolve_papers or not any(needs_completion(p) for p in papers):
         return papers
     progress = StderrProgress()
     try:
-        return maybe_resolve(papers, True, offline, s2_default(use_s2), echo=echo_err, progress=progress)
+        return maybe_resolve(
+            papers, True, offline, s2_default(use_s2), echo=progress.say, progress=progress, verbose=verbose
+        )
     finally:
         progress.close()

@@ -24,6 +24,7 @@ FIELD_ORDER = (
     "upvotes",
     "organization",
     "arxiv_id",
+    "version",
     "doi",
     "primary_category",
     "journal_ref",
@@ -55,6 +56,8 @@ class Paper:
         upvotes: Hugging Face upvotes, or None.
         organization: the organization as the digest shows it (``zai-org Z.ai``), or None.
         arxiv_id: bare arXiv id without version (``2310.12920``), or None.
+        version: the arXiv version the metadata describes (``v2``), when a source said; ``published``
+            is that version's date (see :func:`bibbridge.metadata.resolver` for the one date rule).
         doi: DOI as given (the arXiv DOI is derived, not stored here unless a source gave it), or None.
         primary_category: arXiv primary category (``cs.LG``) when a source gave it, or None.
         journal_ref: arXiv journal reference when a source gave it, or None.
@@ -62,7 +65,8 @@ class Paper:
         urls: ``{"code": [...], "project": [...], "other": [...]}`` links found in the abstract or
             given by the source.
         source: ``{"file": str, "line": int}`` where the paper starts (line is 1-based; None for
-            sources without lines).
+            sources without lines), or ``{"url": str, "date": "YYYY-MM-DD"}`` for a paper fetched from
+            the Hub (the Daily Papers date; None for a single paper).
     """
 
     title: str
@@ -74,6 +78,7 @@ class Paper:
     upvotes: int | None = None
     organization: str | None = None
     arxiv_id: str | None = None
+    version: str | None = None
     doi: str | None = None
     primary_category: str | None = None
     journal_ref: str | None = None
@@ -170,9 +175,11 @@ class Paper:
         longer author list wins; a dated year beats an inferred one; URLs are united in order.
         """
         merged = Paper.from_dict(self.to_dict())
-        for name in (
-            "abstract", "organization", "arxiv_id", "doi", "primary_category", "journal_ref", "comment"
-        ):
+        filled = (
+            "abstract", "organization", "arxiv_id", "version", "doi", "primary_category", "journal_ref",
+            "comment",
+        )
+        for name in filled:
             if not getattr(merged, name) and getattr(other, name):
                 setattr(merged, name, getattr(other, name))
         if len(other.authors) > len(merged.authors):

@@ -22,13 +22,30 @@ REAL_DIGESTS = {
 AS_OF = "2026-01-20"
 
 
+def _closed_port_url() -> str:
+    """A URL of 127.0.0.1 where nothing listens: connecting is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+#: Where the metadata services are when a test does not start fakes: nowhere (bib, sync and resolve
+#: complete records by default; a test must never reach the real services).
+UNREACHABLE = _closed_port_url()
+
+
 @pytest.fixture(autouse=True)
 def bibbridge_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty BIBBRIDGE_HOME, so no test sees another's state or the user's."""
     home = tmp_path_factory.mktemp("bibbridge-home")
     monkeypatch.setenv("BIBBRIDGE_HOME", str(home))
-    for var in ("ZOTERO_API_KEY", "ZOTERO_LIBRARY", "ZOTERO_API_URL"):
+    for var in ("ZOTERO_API_KEY", "ZOTERO_LIBRARY", "ZOTERO_API_URL", "BIBBRIDGE_TODAY", "BIBBRIDGE_HF_TTL"):
         monkeypatch.delenv(var, raising=False)
+    for var in ("BIBBRIDGE_HF_URL", "BIBBRIDGE_ARXIV_URL", "BIBBRIDGE_S2_URL"):
+        monkeypatch.setenv(var, UNREACHABLE)
     return home
 
 

@@ -54,7 +54,7 @@ def run(*args):
 
 def test_resolve_prints_the_completed_records_like_parse(services, digest_papers):
     parsed = run("parse", digest_path(D0), "--as-of", AS_OF)
-    result = run("resolve", digest_path(D0), "--as-of", AS_OF)
+    result = run("resolve", digest_path(D0), "--as-of", AS_OF, "-v")
     assert result.exit_code == 0, result.stderr
     before = [json.loads(line) for line in parsed.stdout.splitlines()]
     after = [json.loads(line) for line in result.stdout.splitlines()]
@@ -73,7 +73,7 @@ def test_resolve_prints_the_completed_records_like_parse(services, digest_papers
     assert result.stderr.count("unresolved: ") == 2
     assert f"unresolved: {digest_path(D0)}:" in result.stderr
     assert (
-        "bibbridge: resolved 28, unresolved 2, cached 0, requests 33 (Hugging Face 30, arXiv 3)"
+        "bibbridge: resolved 28, unresolved 2, from cache 0, requests 33 (Hugging Face 30, arXiv 3)"
         in result.stderr
     )
 
@@ -84,7 +84,8 @@ def test_second_run_makes_no_request_and_offline_reads_the_cache(services):
     second = run("resolve", digest_path(D0), "--as-of", AS_OF)
     offline = run("resolve", digest_path(D0), "--as-of", AS_OF, "--offline")
     assert len(services["hf"].log) + len(services["arxiv"].log) == logged
-    assert "resolved 28, unresolved 2, cached 30, requests 0" in second.stderr
+    assert "resolved 28, unresolved 2, from cache 30, requests 0" in second.stderr
+    assert "unresolved: " not in second.stderr  # per-paper lines only with -v
     assert second.stdout == first.stdout == offline.stdout
 
 
@@ -92,7 +93,7 @@ def test_offline_with_an_empty_cache_changes_nothing(services):
     parsed = run("parse", digest_path(D0), "--as-of", AS_OF)
     result = run("resolve", digest_path(D0), "--as-of", AS_OF, "--offline")
     assert result.exit_code == 0 and result.stdout == parsed.stdout
-    assert "resolved 0, unresolved 30, cached 0, requests 0" in result.stderr
+    assert "resolved 0, unresolved 30, from cache 0, requests 0" in result.stderr
     assert services["hf"].log == [] and services["arxiv"].log == []
 
 
@@ -102,12 +103,12 @@ def test_bib_resolve_carries_authors_and_eprints_with_first_author_keys(services
     entries = re.findall(r"@misc\{([^,]+),\n(.*?)\n\}", result.stdout, re.S)
     assert len(entries) == 30
     formula = compile_formula(DEFAULT_FORMULA)
-    for (key, body), fake, old in zip(entries[:28], services["catalog"], digest_papers, strict=False):
+    for (key, body), fake in zip(entries[:28], services["catalog"], strict=False):
         assert f"eprint = {{{fake.arxiv_id}}}" in body
         first = fake.authors[0].split()[-1]
         assert f"author = {{{first}, Ana" in body
-        # arXiv's date replaces a year-less (inferred) one; a dated digest record keeps its own.
-        year = (fake.published if old.year_inferred or not old.published else old.published)[:4]
+        # The one date rule: the date of the arXiv version the metadata describes (here v1).
+        year = fake.published[:4]
         assert f"year = {{{year}}}" in body
         paper = Paper(fake.title, authors=fake.authors, published=f"{year}-01-01")
         assert key.startswith(formula.key_for(paper)) and key.startswith(first.lower())
@@ -172,3 +173,75 @@ def test_sync_resolve_creates_items_with_authors_and_arxiv_ids(services):
         item = items[fake.title]
         assert item["archiveID"] == f"arXiv:{fake.arxiv_id}"
         assert [c["lastName"] for c in item["creators"]] == [a.split()[-1] for a in fake.authors]
+
+
+# -- complete records by default (bib, sync), the pipeline, keys across versions --------------------
+def test_bib_resolves_by_default_and_no_resolve_turns_it_off(services):
+    default = run("bib", digest_path(D0), "--as-of", AS_OF)
+    plain = run("bib", digest_path(D0), "--as-of", AS_OF, "--no-resolve")
+    assert default.exit_code == plain.exit_code == 0
+    assert default.stdout.count("eprint = {") == 28 and plain.stdout.count("eprint = {") == 0
+    assert "resolved 28, unresolved 2, from cache 0" in default.stderr
+    assert "unresolved: " not in default.stderr  # per-paper lines only with -v
+    assert "resolved" not in plain.stderr
+    verbose = run("bib", digest_path(D0), "--as-of", AS_OF, "-v")
+    assert verbose.stderr.count("unresolved: ") == 2 and "from cache 30" in verbose.stderr
+
+
+def test_resolve_then_bib_of_its_json_lines_gives_the_same_entries(services, tmp_path, monkeypatch):
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home-a"))
+    direct = tmp_path / "direct.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", direct).exit_code == 0
+    monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home-b"))  # no key registry, no cache shared
+    resolved = run("resolve", digest_path(D0), "--as-of", AS_OF)
+    jsonl = tmp_path / "papers.jsonl"
+    jsonl.write_text(resolved.stdout, encoding="utf-8")
+    piped = tmp_path / "piped.bib"
+    second = run("bib", jsonl, "-o", piped)
+    assert second.exit_code == 0, second.stderr
+    assert piped.read_text() == direct.read_text() and direct.read_text().count("@misc{") == 30
+    # parse's output is read back whole too, the same records
+    parsed = run("parse", jsonl)
+    assert parsed.stdout == resolved.stdout
+
+
+def test_a_key_once_given_is_not_changed_by_a_new_version(services, tmp_path, bibbridge_home):
+    first = tmp_path / "first.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", first).exit_code == 0
+    # arXiv now has a v2 of every paper, a year later; the cached v1 records are forgotten.
+    for fake in services["catalog"]:
+        fake.updated, fake.version = "2026-06-30", 2
+    services["arxiv"].catalog = services["catalog"][:-2]
+    (bibbridge_home / "cache.sqlite").unlink()
+    second = tmp_path / "second.bib"
+    assert run("bib", digest_path(D0), "--as-of", AS_OF, "-o", second).exit_code == 0
+    old = re.findall(r"@misc\{([^,]+),", first.read_text())
+    new_text = second.read_text()
+    assert re.findall(r"@misc\{([^,]+),", new_text) == old  # same keys, in the same order
+    assert new_text.count("year = {2026}") >= 28 and "year = {2025}" not in new_text.split("@misc")[1]
+    jsonl = run("resolve", digest_path(D0), "--as-of", AS_OF).stdout.splitlines()
+    assert {json.loads(line)["version"] for line in jsonl[:28]} == {"v2"}
+
+
+def test_bad_json_lines_are_one_line_with_file_and_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    good = json.dumps(Paper("A Title", authors=["Ada Byron"]).to_dict())
+    bad = tmp_path / "papers.jsonl"
+    bad.write_text(f"{good}\n{good[:-5]}\n", encoding="utf-8")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bibbridge"), "bib", str(bad), "--no-resolve"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"bibbridge: error: {bad}:2: invalid JSON Lines record")
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(good.replace('"authors": ["Ada Byron"]', '"authors": "Ada Byron"') + "\n")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bibbridge"), "parse", str(wrong)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"bibbridge: error: {wrong}:1: 'authors' must be a list of strings"

@@ -66,6 +66,7 @@ def test_built_in_formats_do_not_load_plug_ins(installed_plugin):
     assert len(read_digest(digest_path("000_15dd5ef3f356a94c.txt"), as_of=AS_OF)) == 30
     assert "bbplugin_tsv" not in sys.modules  # start-up stays light
     assert readers.available_formats(include_plugins=False) == [
+        "jsonl",
         "text",
         "hf-daily",
         "hf-paper",

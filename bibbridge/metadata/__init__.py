@@ -11,6 +11,8 @@ from .._lazy import lazy_exports
 _NAMES = {
     "resolve": "resolver",
     "maybe_resolve": "resolver",
+    "complete": "resolver",
+    "needs_completion": "resolver",
     "ResolveReport": "resolver",
     "ResolveProgress": "resolver",
     "Unresolved": "resolver",

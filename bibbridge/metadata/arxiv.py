@@ -25,6 +25,7 @@ ARXIV = "{http://arxiv.org/schemas/atom}"
 BATCH_SIZE = 100
 SEARCH_RESULTS = 10
 _BAD_ID = re.compile(r"incorrect id format for (\S+)", re.IGNORECASE)
+_VERSION = re.compile(r"(v\d+)$")
 
 
 class ArxivError(Exception):
@@ -60,6 +61,7 @@ def parse_feed(text: str) -> list[Candidate]:
             continue
         primary = entry.find(f"{ARXIV}primary_category")
         doi = entry.findtext(f"{ARXIV}doi")
+        version = _VERSION.search(entry_id)
         journal_ref = entry.findtext(f"{ARXIV}journal_ref")
         comment = entry.findtext(f"{ARXIV}comment")
         out.append(
@@ -78,6 +80,7 @@ def parse_feed(text: str) -> list[Candidate]:
                 primary_category=primary.get("term") if primary is not None else None,
                 journal_ref=clean_spaces(journal_ref) if journal_ref and journal_ref.strip() else None,
                 comment=clean_spaces(comment) if comment and comment.strip() else None,
+                version=version.group(1) if version else None,
             )
         )
     return out

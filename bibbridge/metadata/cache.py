@@ -7,6 +7,11 @@ Two tables of this module's own:
 - ``resolve_arxiv(arxiv_id, fetched_at, record)``: arXiv's record for an id, or NULL when arXiv had no
   such paper or refused the id (``note`` says which).
 
+- ``hub_answers(key, fetched_at, final, body)``: a live Hugging Face source's answer (every page of
+  one ``/api/daily_papers`` query joined, or one ``/api/papers/{id}``); ``final`` marks a period that
+  was over when fetched (a past day, week or month: kept for good); others are fetched again after
+  ``BIBBRIDGE_HF_TTL`` seconds (see :mod:`bibbridge.readers.hf_live`).
+
 Policy: found records are kept until the cache file is deleted (arXiv metadata of a version does not
 change). Negative answers are trusted for :data:`~bibbridge.metadata.settings.NEGATIVE_TTL` (7 days), as
 a paper too new to be indexed may appear later; ``--offline`` trusts them whatever their age. Failures
@@ -31,6 +36,12 @@ CREATE TABLE IF NOT EXISTS resolve_search (
     fetched_at REAL NOT NULL,
     candidates TEXT NOT NULL,
     PRIMARY KEY (source, query)
+);
+CREATE TABLE IF NOT EXISTS hub_answers (
+    key TEXT PRIMARY KEY,
+    fetched_at REAL NOT NULL,
+    final INTEGER NOT NULL,
+    body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS resolve_arxiv (
     arxiv_id TEXT PRIMARY KEY,
@@ -123,3 +134,18 @@ class ResolveCache:
         ]
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO resolve_arxiv VALUES (?, ?, ?, ?)", rows)
+
+    # -- live Hub answers -------------------------------------------------------------------------
+    def get_hub(self, key: str) -> tuple[str, float, bool] | None:
+        """``(body, fetched_at, final)`` of a stored Hub answer, or None."""
+        row = self._db.execute(
+            "SELECT body, fetched_at, final FROM hub_answers WHERE key = ?", (key,)
+        ).fetchone()
+        return (row[0], row[1], bool(row[2])) if row else None
+
+    def put_hub(self, key: str, body: str, final: bool, fetched_at: float | None = None) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO hub_answers VALUES (?, ?, ?, ?)",
+                (key, time.time() if fetched_at is None else fetched_at, int(final), body),
+            )

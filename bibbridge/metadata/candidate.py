@@ -17,6 +17,7 @@ class Candidate:
         authors: author names in order ("First Last").
         published: ISO date of the first version, or None.
         updated: ISO date of the latest version (arXiv only), or None.
+        version: the version the record describes (``v3``: arXiv answers with the latest), or None.
         doi: the publisher DOI the source gives, or None.
         primary_category: arXiv primary category, or None.
         journal_ref: arXiv journal reference, or None.
@@ -33,6 +34,16 @@ class Candidate:
     primary_category: str | None = None
     journal_ref: str | None = None
     comment: str | None = None
+    version: str | None = None
+
+    @property
+    def version_date(self) -> str | None:
+        """The one date rule: the date of the version this metadata describes.
+
+        arXiv describes its latest version, dated ``updated`` (Zotero's arXiv importer and arXiv's own
+        BibTeX export date a paper so too); a source without versions gives only ``published``.
+        """
+        return self.updated or self.published
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

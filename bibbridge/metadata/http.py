@@ -3,11 +3,15 @@
 One :class:`PoliteClient` per service: one connection at a time, a minimum interval between requests
 (arXiv asks for 3 seconds), bounded retries on timeouts, connection errors, 429 and 5xx answers, and
 ``Retry-After`` honoured (seconds, fractional seconds or an HTTP date). A service that keeps failing is
-skipped for the rest of the run instead of being asked again for every paper.
+skipped for the rest of the run instead of being asked again for every paper. A service that cannot be
+reached at all (DNS failure, connection refused, connect timeout, or a request timing out on every try)
+is switched off at its first failure: offline, a run goes on within seconds instead of waiting out
+retries for every paper; :attr:`PoliteClient.unreachable` then says which host it was, once.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +22,9 @@ from .. import __version__
 
 USER_AGENT = f"bibbridge/{__version__} (reference manager helper; polite metadata lookups)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The longest wait for a connection: a host that does not answer a TCP handshake in this time is
+#: taken as unreachable (a black-holed network must not cost the full read timeout).
+CONNECT_TIMEOUT = 5.0
 
 
 class FetchError(Exception):
@@ -98,6 +105,8 @@ class PoliteClient:
         self._last_end: float | None = None
         self._failures = 0
         self._client: Any = None
+        #: ``"huggingface.co (connection refused)"`` once the host could not be reached; None before.
+        self.unreachable: str | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
     def _http(self) -> Any:
@@ -106,7 +115,8 @@ class PoliteClient:
 
             self._client = httpx2.Client(
                 base_url=self.base_url,
-                timeout=httpx2.Timeout(self.timeout),
+                verify=_ssl_context(),
+                timeout=httpx2.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT)),
                 limits=httpx2.Limits(max_connections=1, max_keepalive_connections=1),
                 headers=self.headers,
                 follow_redirects=True,
@@ -134,18 +144,30 @@ class PoliteClient:
 
     @property
     def skipped(self) -> bool:
-        """True once the service failed ``give_up_after`` requests in a row."""
-        return self._failures >= self.give_up_after
+        """True once the service failed ``give_up_after`` requests in a row, or could not be reached."""
+        return self.unreachable is not None or self._failures >= self.give_up_after
+
+    @property
+    def host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    def _switch_off(self, why: str) -> None:
+        self.unreachable = f"{self.host} ({why})"
 
     # -- the one public call ------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Answer:
         """GET ``path``; returns any final answer (2xx/3xx/4xx); raises :class:`FetchError` otherwise."""
         import httpx2
 
-        if self.skipped:
-            raise FetchError(f"{self.name} skipped after {self._failures} failed requests in a row")
         with self._lock:
+            if self.unreachable is not None:
+                raise FetchError(f"{self.name} off for this run: {self.unreachable} could not be reached")
+            if self.skipped:
+                raise FetchError(f"{self.name} skipped after {self._failures} failed requests in a row")
             problem = "no answer"
+            timed_out = 0
             for attempt in range(self.retries + 1):
                 self._wait_turn()
                 self.requests += 1
@@ -155,8 +177,18 @@ class PoliteClient:
                         response = self._http().get(path, params=params)
                     finally:
                         self._last_end = time.monotonic()
+                except httpx2.ConnectTimeout:
+                    # No handshake: the host is not there for us; retrying would only wait again.
+                    self._switch_off(f"no connection within {min(self.timeout, CONNECT_TIMEOUT):g}s")
+                    self._failures += 1
+                    raise FetchError(f"{self.name}: {self.unreachable} could not be reached") from None
                 except httpx2.TimeoutException:
                     problem = f"timed out after {self.timeout:g}s"
+                    timed_out += 1
+                except httpx2.ConnectError as exc:  # DNS failure, connection refused, no route
+                    self._switch_off(_connect_reason(exc))
+                    self._failures += 1
+                    raise FetchError(f"{self.name}: {self.unreachable} could not be reached") from None
                 except httpx2.TransportError as exc:
                     problem = f"connection failed ({type(exc).__name__})"
                 else:
@@ -172,4 +204,27 @@ class PoliteClient:
                     self._sleep(wait if wait is not None else self.backoff * (2**attempt))
             self._failures += 1
             tries = "1 try" if attempt == 0 else f"{attempt + 1} tries"
+            if timed_out == attempt + 1:  # every try timed out: the service is not answering us
+                self._switch_off(f"timed out after {self.timeout:g}s, {tries}")
             raise FetchError(f"{self.name}: {problem} ({tries})")
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> Any:
+    """httpx's default verifying SSL context, built once a process: loading the CA bundle costs
+    ~0.06–0.09 s, and each service's client would otherwise load it again."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
+
+def _connect_reason(exc: Exception) -> str:
+    """A short reason for a failed connection: ``name not resolved``, ``connection refused`` …"""
+    text = str(exc).lower()
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolv" in text:
+        return "name not resolved"
+    if "refused" in text:
+        return "connection refused"
+    if "unreachable" in text or "no route" in text:
+        return "network unreachable"
+    return f"connection failed: {type(exc).__name__}"

@@ -9,7 +9,13 @@ Order of work (every answer cached, see :mod:`bibbridge.metadata.cache`):
    authors, dates, primary category, DOI and journal reference; a found id whose arXiv title does not
    match the record is dropped again;
 3. the record keeps its own title and abstract; authors, ids, DOI, category and journal reference
-   fill what it lacks; arXiv's first-version date replaces a missing or year-less (inferred) date.
+   fill what it lacks. The one date rule: a record completed from arXiv takes the date of the arXiv
+   version the metadata describes (arXiv answers with the latest version: its ``updated`` date, as
+   Zotero's arXiv importer and arXiv's BibTeX export use) and keeps that version (``v2``) in
+   ``Paper.version``; a key once given is not changed by it (the key registry pins keys).
+
+A service that cannot be reached (DNS, refused, timeout) is switched off at its first failure and named
+once in :attr:`ResolveReport.notices`; the run goes on with the other services and the cache.
 """
 
 from __future__ import annotations
@@ -59,12 +65,15 @@ class ResolveReport:
     cached: int
     requests: int
     requests_by_source: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    complete: int = 0
 
     def summary(self) -> str:
         by = ", ".join(f"{SOURCE_NAMES[s]} {n}" for s, n in self.requests_by_source.items() if n)
+        already = f", already complete {self.complete}" if self.complete else ""
         return (
             f"resolved {len(self.resolved)}, unresolved {len(self.unresolved)}, "
-            f"cached {self.cached}, requests {self.requests}" + (f" ({by})" if by else "")
+            f"from cache {self.cached}{already}, requests {self.requests}" + (f" ({by})" if by else "")
         )
 
 
@@ -102,13 +111,21 @@ class _Work:
 class _Services:
     """Lazily opened clients, one per service, and the cache."""
 
-    def __init__(self, settings: ResolveSettings, offline: bool, cache_path: str | Path | None) -> None:
+    def __init__(
+        self,
+        settings: ResolveSettings,
+        offline: bool,
+        cache_path: str | Path | None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         from .cache import ResolveCache
 
         self.settings = settings
         self.offline = offline
         self.cache = ResolveCache(cache_path)
         self.clients: dict = {}
+        self.notify = notify
+        self.announced: list[str] = []
 
     def client(self, source: str):  # noqa: ANN201 - PoliteClient, imported lazily
         if source not in self.clients:
@@ -139,6 +156,24 @@ class _Services:
 
     def requests(self) -> dict[str, int]:
         return {name: client.requests for name, client in self.clients.items()}
+
+    def check_reachable(self, source: str) -> None:
+        """After a failure: say once (at that moment) that ``source`` could not be reached."""
+        client = self.clients.get(source)
+        if client is None or not client.unreachable or source in self.announced:
+            return
+        self.announced.append(source)
+        if self.notify is not None:
+            self.notify(self.notice(source))
+
+    def notice(self, source: str) -> str:
+        return (
+            f"{SOURCE_NAMES[source]} could not be reached: {self.clients[source].unreachable}; "
+            "no more requests to it in this run"
+        )
+
+    def notices(self) -> list[str]:
+        return [self.notice(name) for name in self.announced]
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -182,6 +217,7 @@ def _search(services: _Services, work: _Work, source: str) -> list[Candidate] | 
             candidates = match_title(client, paper.title)
     except FetchError as exc:
         work.reasons.append(str(exc))
+        services.check_reachable(source)
         return None
     services.cache.put_search(source, query, candidates)
     return candidates
@@ -240,6 +276,7 @@ def _arxiv_records(
             found, refused = fetch_ids(services.client("arxiv"), batch)
         except FetchError as exc:
             missing.update({i: str(exc) for i in batch})
+            services.check_reachable("arxiv")
         else:
             answers: dict[str, Candidate | None] = {i: found.get(i) for i in batch}
             notes = {i: f"arXiv: {msg}" for i, msg in refused.items()}
@@ -262,7 +299,12 @@ def _fill(paper: Paper, source: Candidate) -> None:
         paper.authors = list(source.authors)
     if paper.author_count is None and paper.authors:
         paper.author_count = len(paper.authors)
-    if source.published and (not paper.published or paper.year_inferred):
+    if source.source == "arxiv" and source.version_date:
+        # The one date rule: the record now describes arXiv's (latest) version; date it so.
+        paper.published = source.version_date
+        paper.version = source.version or paper.version
+        paper.year_inferred = False
+    elif source.published and (not paper.published or paper.year_inferred):
         paper.published = source.published
         paper.year_inferred = False
     for name in ("doi", "primary_category", "journal_ref", "comment"):
@@ -288,6 +330,7 @@ def resolve(
     *,
     settings: ResolveSettings | None = None,
     cache_path: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ResolveReport:
     """Complete ``papers`` from Hugging Face, arXiv and (with ``use_s2``) Semantic Scholar.
 
@@ -298,6 +341,8 @@ def resolve(
         progress: called with a :class:`ResolveProgress` after each title search and id batch.
         settings: service addresses and politeness (default: :meth:`ResolveSettings.from_env`).
         cache_path: the SQLite cache (default: ``cache.sqlite`` under ``$BIBBRIDGE_HOME``).
+        notify: called at once with the line saying a service could not be reached (once each);
+            the same lines are in ``report.notices``.
 
     Returns:
         a :class:`ResolveReport`; records that could not be completed are in ``unresolved`` with the
@@ -305,7 +350,7 @@ def resolve(
     """
     settings = settings or ResolveSettings.from_env()
     works = [_Work(Paper.from_dict(p.to_dict())) for p in papers]
-    services = _Services(settings, offline, cache_path)
+    services = _Services(settings, offline, cache_path, notify)
     sources = ["hf", "arxiv"] + (["s2"] if use_s2 else [])
     resolved: list[Paper] = []
     unresolved: list[Unresolved] = []
@@ -350,6 +395,7 @@ def resolve(
             resolved.append(paper)
     finally:
         by_source = services.requests()
+        notices = services.notices()
         services.close()
     cached = sum(1 for w in works if w.from_cache)
     return ResolveReport(
@@ -360,7 +406,41 @@ def resolve(
         cached=cached,
         requests=sum(by_source.values()),
         requests_by_source=by_source,
+        notices=notices,
     )
+
+
+def needs_completion(paper: Paper) -> bool:
+    """True for a record lacking its arXiv id or its authors (a text digest's records)."""
+    return not paper.arxiv_id or not paper.authors
+
+
+def complete(
+    papers: Sequence[Paper],
+    offline: bool = False,
+    use_s2: bool = False,
+    progress: Callable[[ResolveProgress], None] | None = None,
+    *,
+    settings: ResolveSettings | None = None,
+    cache_path: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> ResolveReport:
+    """What ``bib`` and ``sync`` do by default: :func:`resolve` only the records lacking an arXiv id
+    or authors; complete ones pass through untouched (``report.complete`` counts them).
+
+    ``report.papers`` keeps every record in input order (two records found to be one paper merged).
+    """
+    todo = [p for p in papers if needs_completion(p)]
+    report = resolve(todo, offline, use_s2, progress, settings=settings, cache_path=cache_path, notify=notify)
+    done = iter(report.papers) if len(report.papers) == len(todo) else None
+    if done is None:  # two records were one paper: their identity now merges them in dedupe below
+        by_title = {p.title_key: p for p in report.papers}
+        merged = [p if not needs_completion(p) else by_title.get(p.title_key, p) for p in papers]
+    else:
+        merged = [p if not needs_completion(p) else next(done) for p in papers]
+    report.papers = dedupe(merged)
+    report.complete = len(papers) - len(todo)
+    return report
 
 
 def maybe_resolve(
@@ -370,16 +450,19 @@ def maybe_resolve(
     use_s2: bool = False,
     echo: Callable[[str], None] | None = None,
     progress: Callable[[ResolveProgress], None] | None = None,
+    verbose: bool = False,
 ) -> list[Paper]:
-    """For ``--resolve`` on other commands: the completed records when ``enabled``, else ``papers``.
+    """For ``bib``/``sync`` (on by default): :func:`complete` the records when ``enabled``.
 
-    ``echo`` (e.g. a stderr printer) receives one line per unresolved record and the summary.
+    ``echo`` (e.g. a stderr printer) receives each unreachable service once, the summary line, and
+    with ``verbose`` one line per unresolved record.
     """
     if not enabled:
         return papers
-    report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress)
+    report = complete(papers, offline=offline, use_s2=use_s2, progress=progress, notify=echo)
     if echo is not None:
-        for item in report.unresolved:
-            echo(f"unresolved: {item}")
+        if verbose:
+            for item in report.unresolved:
+                echo(f"unresolved: {item}")
         echo(report.summary())
     return report.papers

@@ -61,10 +61,13 @@ class ReadResult:
 
     papers: list[Paper] = field(default_factory=list)
     warnings: list[ReadWarning] = field(default_factory=list)
+    #: One line per live source read (``hf:2024-W43: 212 papers, 3 requests``).
+    notices: list[str] = field(default_factory=list)
 
 
 # Built-in readers, by name -> "module:attribute"; imported on first use.
 _BUILTIN: dict[str, str] = {
+    "jsonl": "bibbridge.readers.jsonl:READER",  # first: a one-record file also looks like a paper object
     "text": "bibbridge.readers.text:READER",
     "hf-daily": "bibbridge.readers.hf_json:DAILY",
     "hf-paper": "bibbridge.readers.hf_json:PAPER",
@@ -214,23 +217,31 @@ def read_digests(
     as_of: datetime.date | str | None = None,
     format: str | None = None,
     strict: bool = False,
+    offline: bool = False,
+    today: datetime.date | str | None = None,
 ) -> ReadResult:
     """Read several digests into one deduplicated list of papers.
 
     Args:
-        sources: paths, ``"-"`` for standard input, or a digest's text itself.
+        sources: paths, ``"-"`` for standard input, a digest's text itself, or live Hugging Face
+            sources (``hf:2024-10-25``, ``hf:yesterday``, ``hf:2024-W43``, ``hf:2024-10``,
+            ``hf:FROM..TO``, ``arxiv:ID``; see :mod:`bibbridge.readers.hf_live`).
         as_of: capture date for year-less dates (date or ``'YYYY-MM-DD'``; default today).
         format: force a reader (``text``, ``hf-daily``, ``hf-paper``, ``hf-search``, ``hf-html`` or a
             plug-in's name); detected from each input's content when None.
         strict: raise :class:`InputError` on the first warning instead of reporting it.
+        offline: live sources from the cache only (no request).
+        today: what ``hf:today`` means (default ``$BIBBRIDGE_TODAY``, else the local date).
 
     Returns:
         :class:`ReadResult` with the papers (the same paper met twice is merged, first-seen order)
         and the warnings (each with file and line).
 
     Raises:
-        InputError: an input is missing, unreadable, binary, empty, unrecognised or holds no paper.
-        UsageError: a bad ``as_of`` or an unknown ``format``.
+        InputError: an input is missing, unreadable, binary, empty, unrecognised or holds no paper;
+            a live source's paper is unknown or the Hub cannot be reached (a day without papers is
+            no error).
+        UsageError: a bad ``as_of``, an unknown ``format``, a malformed or future live source.
     """
     capture = parse_as_of(as_of)
     if format == "auto":
@@ -241,16 +252,41 @@ def read_digests(
     # them over and over (about 15% of the time on a 10 MB digest), so it pauses while we read.
     collecting = gc.isenabled()
     gc.disable()
+    hub = None
     try:
         for source in sources:
-            got, warnings = _read_one(source, capture, format, strict)
+            if _is_live(source):
+                from .hf_live import Hub
+
+                hub = hub or Hub(offline=offline, today=today)
+                got, warnings, stats = hub.read(str(source))
+                result.notices.append(
+                    f"{source}: {len(got)} paper{'' if len(got) == 1 else 's'} "
+                    f"({stats.requests} request{'' if stats.requests == 1 else 's'}, "
+                    f"{stats.from_cache} of {stats.queries} from cache)"
+                )
+                if strict and warnings:
+                    raise InputError(f"{warnings[0].message} (--strict)", file=str(source))
+            else:
+                got, warnings = _read_one(source, capture, format, strict)
             papers.extend(got)
             result.warnings.extend(warnings)
         result.papers = dedupe(papers)
     finally:
+        if hub is not None:
+            hub.close()
         if collecting:
             gc.enable()
     return result
+
+
+def _is_live(source: str | Path | bytes) -> bool:
+    head = source[:6].lower() if isinstance(source, str) else ""
+    if not (head.startswith("hf:") or head == "arxiv:") or "\n" in source:
+        return False
+    from .hf_live import is_live_spec
+
+    return is_live_spec(source)
 
 
 def read_digest(
@@ -258,11 +294,16 @@ def read_digest(
     as_of: datetime.date | str | None = None,
     format: str | None = None,
     strict: bool = False,
+    offline: bool = False,
+    today: datetime.date | str | None = None,
 ) -> list[Paper]:
     """Read one digest (a path, ``"-"`` for stdin, or the digest's text) into papers.
 
     A ``str`` holding a line break, or starting with ``{``, ``[`` or ``<``, is read as the digest's
     content; any other ``str`` and every :class:`~pathlib.Path` is a file name. Warnings are dropped
-    here (use :func:`read_digests` to see them, or ``strict=True`` to make them errors).
+    here (use :func:`read_digests` to see them, or ``strict=True`` to make them errors). A live source
+    (``"hf:yesterday"``, ``"arxiv:2401.01234"`` …) is fetched from the Hub, see :func:`read_digests`.
     """
-    return read_digests([path_or_text], as_of=as_of, format=format, strict=strict).papers
+    return read_digests(
+        [path_or_text], as_of=as_of, format=format, strict=strict, offline=offline, today=today
+    ).papers

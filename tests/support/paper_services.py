@@ -43,6 +43,7 @@ class FakePaper:
     journal_ref: str | None = None
     primary_category: str = "cs.LG"
     categories: list[str] = field(default_factory=lambda: ["cs.LG"])
+    version: int = 1  # the latest version: arXiv answers with it, dated ``updated``
 
 
 # -- formats ----------------------------------------------------------------------------------
@@ -59,7 +60,8 @@ def _wrap(text: str, width: int = 70) -> str:
     return "\n  ".join(lines)
 
 
-def atom_entry(p: FakePaper, version: int = 1) -> str:
+def atom_entry(p: FakePaper, version: int | None = None) -> str:
+    version = version or p.version
     authors = "".join(f"\n    <author>\n      <name>{escape(a)}</name>\n    </author>" for a in p.authors)
     extra = ""
     if p.journal_ref:
