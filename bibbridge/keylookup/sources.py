@@ -24,7 +24,6 @@ from typing import Any
 from ..errors import BibbridgeError, InputError
 from ..identity import BIB_ARXIV_TEXT_FIELDS, bib_arxiv_id, csl_arxiv_id
 from ..text import find_arxiv_id, find_year
-from ..text.latex import latex_to_text, latex_to_text_many
 from .index import (
     NAME_SEP,
     YEARS,
@@ -126,6 +125,8 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
 def bib_columns_table(name: str, keys: list[str], fields: dict[str, list[str]], lines: list[int]) -> Table:
     """The table of .bib entries given as columns (see :class:`bibbridge.bib.reader.BibColumns`): each
     column's LaTeX decoded in one pass, a Python step a row only where a column needs it."""
+    from ..text.latex import latex_to_text_many  # not at import: a query on a cached table needs none
+
     count = len(keys)
     years = fields["year"]
     if "" in years:
@@ -229,6 +230,8 @@ def csl_key(item: dict[str, Any]) -> str:
 
 def csl_record(item: dict[str, Any]) -> Record | None:
     """A CSL-JSON item → a lookup record (None for items without any key)."""
+    from ..text.latex import latex_to_text
+
     key = csl_key(item)
     if not key:
         return None
