@@ -30,8 +30,7 @@ from ..identity import (
     title_key,
 )
 from ..model import Paper, dedupe
-from ..text import fold
-from ..text.latex import latex_to_text_many, needs_decoding
+from ..text.latex import latex_to_text_many
 from .export import check_style, open_registry, render
 
 if TYPE_CHECKING:
@@ -118,23 +117,32 @@ class ExistingEntries:
         want_arxiv = {ids.arxiv_id for ids in wanted if ids.arxiv_id}
         want_doi = {ids.doi for ids in wanted if ids.doi}
         first_words = {ids.title.split(" ", 1)[0] for ids in wanted if ids.title}
-        titles = [fields.get("title") or "" for _, _, fields in records]
-        # LaTeX and non-ASCII titles decoded in one pass (the one decoder), before the first-word test.
-        odd = [i for i, t in enumerate(titles) if t and (not t.isascii() or needs_decoding(t))]
-        for i, text in zip(odd, latex_to_text_many([titles[i] for i in odd]), strict=True):
-            titles[i] = text
         first_word = _FIRST_WORD.match
-        candidates: set[int] = set()  # the records that can match: by first title word, DOI or arXiv id
-        for i, title in enumerate(titles):
+        # The records that can match (by first title word, DOI or arXiv id) → their folded title.
+        candidates: dict[int, str] = {}
+        odd: list[int] = []  # titles with LaTeX or non-ASCII: decoded together, then tested
+        for i, (_, _, fields) in enumerate(records):
+            title = fields.get("title")
             if not title:
                 continue
-            if not title.isascii():  # folding may make words of symbols (™ → tm): fold first
-                if fold(title).split(" ", 1)[0] in first_words:
-                    candidates.add(i)
+            # A backslash or a brace changes the words (\emph{Deep}, {G}PT); ~ and $ fold away anyway.
+            if not title.isascii() or "\\" in title or "{" in title:
+                odd.append(i)
                 continue
             m = first_word(title)
             if m is not None and m.group(1).lower() in first_words:
-                candidates.add(i)
+                candidates[i] = title_key(title)
+        # One pass of the one decoder over those titles; non-ASCII ones folded first (™ → tm is a word).
+        decoded = latex_to_text_many([records[i][2]["title"] for i in odd])
+        for i, text in zip(odd, decoded, strict=True):
+            if text.isascii():
+                m = first_word(text)
+                if m is not None and m.group(1).lower() in first_words:
+                    candidates[i] = title_key(text)
+                continue
+            folded = title_key(text)
+            if folded.split(" ", 1)[0] in first_words:
+                candidates[i] = folded
         if want_doi or want_arxiv:
             for i, (_, _, fields) in enumerate(records):
                 if i in candidates:
@@ -143,12 +151,15 @@ class ExistingEntries:
                 if (want_doi and doi and make_ids(None, doi).doi in want_doi) or (
                     want_arxiv and bib_arxiv_id(fields) in want_arxiv
                 ):
-                    candidates.add(i)
+                    title = fields.get("title") or ""
+                    candidates[i] = title_key(latex_to_text_many([title])[0]) if title else ""
         for i in sorted(candidates):
             key, line, fields = records[i]
-            ids = make_ids(bib_arxiv_id(fields), fields.get("doi"))
-            title = title_key(titles[i]) if titles[i] else ""
-            self.index.add(Ids(ids.arxiv_id, ids.doi, title), _Known(key, line, fields))
+            if want_doi or want_arxiv:
+                ids = make_ids(bib_arxiv_id(fields), fields.get("doi"), candidates[i], folded=True)
+            else:  # no paper has an arXiv id or DOI: the entries' cannot tell papers apart
+                ids = Ids(None, None, candidates[i])
+            self.index.add(ids, _Known(key, line, fields))
 
     def entry_with_key(self, key: str) -> _Known | None:
         """The entry whose key equals ``key`` as BibTeX compares keys (case-insensitively)."""

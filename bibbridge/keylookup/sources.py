@@ -26,7 +26,6 @@ from typing import Any
 from ..errors import BibbridgeError, InputError
 from ..identity import BIB_ARXIV_TEXT_FIELDS, bib_arxiv_id, csl_arxiv_id
 from ..text import find_arxiv_id, find_year
-from ..text.latex import latex_to_text, latex_to_text_many
 from .index import (
     NAME_SEP,
     YEARS,
@@ -134,11 +133,15 @@ def _rows_holding(needle: str, column: list[str]) -> set[int]:
 
 def decode_titles(titles: list[str]) -> list[str]:
     """LaTeX → text for a column of titles (the one place lookup decodes them)."""
+    from ..text.latex import latex_to_text_many  # not at import: a query on a cached table needs none
+
     return latex_to_text_many(titles)
 
 
 def decode_names(names: list[str]) -> list[str]:
     """LaTeX → text for a column of BibTeX name lists; "A and B" → names joined by :data:`NAME_SEP`."""
+    from ..text.latex import latex_to_text_many
+
     return latex_to_text_many(names, replace=(" and ", NAME_SEP))
 
 
@@ -253,6 +256,8 @@ def csl_key(item: dict[str, Any]) -> str:
 
 def csl_record(item: dict[str, Any]) -> Record | None:
     """A CSL-JSON item → a lookup record (None for items without any key)."""
+    from ..text.latex import latex_to_text
+
     key = csl_key(item)
     if not key:
         return None

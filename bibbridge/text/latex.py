@@ -79,8 +79,10 @@ def _base(name: str) -> str:
 
 
 # One pass over every backslash sequence: \& (escaped special), \'e \'{e} \"{\i} (symbol accents take
-# the letter directly), \c c \v{s} (letter accents need braces or a space), \ss \o (symbols; one
-# following space or {} is eaten, as TeX does), any other command (dropped; its braced argument stays).
+# the letter directly), \c c \v{s} (letter accents need braces or a space), any command word (a symbol
+# of the table becomes its character, any other is dropped and its braced argument stays; the spaces
+# or the {} after it are eaten, as TeX does), any other escaped character (dropped). Command words are
+# looked up in a dict, not spelled out in the pattern: a pattern of every name costs ~20 ms to compile.
 _MACRO = re.compile(
     r"\\(?:"
     r"(?P<escaped>[&%$#_{}])"
@@ -88,10 +90,8 @@ _MACRO = re.compile(
     + _base("a")
     + r"|(?P<letter>[uvHckrdb])(?![A-Za-z])\s*"
     + _base("l")
-    + r"|(?P<symbol>"
-    + "|".join(sorted(map(re.escape, _SYMBOLS), key=len, reverse=True))
-    + r")(?![A-Za-z])(?:\s*\{\}| )?"
-    r"|[A-Za-z]+\*?\s*|.)",
+    + r"|(?P<command>[A-Za-z]+)\*?(?:\s*\{\}|\s*)"
+    r"|.)",
     re.DOTALL,
 )
 # An accent on an accented letter ({\'{\"u}} = ǘ): decoded innermost first, before the main pass.
@@ -130,9 +130,9 @@ def _macro(match: re.Match[str]) -> str:
         return _compose(groups["a1"] or groups["a2"], groups["accent"])
     if groups["letter"]:
         return _compose(groups["l1"] or groups["l2"], groups["letter"])
-    if groups["symbol"]:
-        char = _SYMBOLS[groups["symbol"]]
-        return _HIDE.get(char, char)
+    if groups["command"]:
+        char = _SYMBOLS.get(groups["command"])
+        return "" if char is None else _HIDE.get(char, char)
     return ""
 
 
