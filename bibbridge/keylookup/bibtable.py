@@ -19,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from itertools import accumulate, repeat
-from operator import add, methodcaller
+from collections import deque
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, itemgetter, methodcaller, not_
 from pathlib import Path
 
 from .index import Table, cache_path_for, file_stamp, load_cache
 
 _STRING_BLOCK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*@?[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
+_MAYBE = re.compile(rb"[sS \t\r\n\xef@]")
 _INNER_STRING = re.compile(rb"@[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 #: A change touching more than this share of the chunks is read in full.
 INCREMENTAL_SHARE = 0.25
@@ -46,9 +48,12 @@ class Chunks:
                     self.ids[index] = content + seen[content].to_bytes(4, "big")
         newlines = map(bytes.count, parts[:-1], repeat(b"\n"))
         self.starts = list(accumulate(map(add, newlines, repeat(1)), initial=1))
-        # A regex match only for the parts that may start "string", " @String"…
-        maybe = b"sS \t\r\n\xef@"
-        self.strings = [i for i, part in enumerate(parts) if part[:1] in maybe and _STRING_BLOCK.match(part)]
+        # A regex match only for the parts that may start "string", " @String"… (found by C loops).
+        firsts = b"".join(map(itemgetter(slice(0, 1)), parts))
+        maybe = (
+            range(len(parts)) if len(firsts) != len(parts) else (m.start() for m in _MAYBE.finditer(firsts))
+        )
+        self.strings = [i for i in maybe if _STRING_BLOCK.match(parts[i])]
         self.context = hashlib.sha1(b"\n@".join(parts[i] for i in self.strings)).digest()
 
     def text(self, index: int) -> bytes:
@@ -121,7 +126,7 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
     if extra.get("context") != chunks.context:
         return None
     content: dict[bytes, list[int]] = extra["content"]
-    new = [index for index, content_id in enumerate(chunks.ids) if content_id not in content]
+    new = list(compress(count(), map(not_, map(content.__contains__, chunks.ids))))
     if len(new) > INCREMENTAL_SHARE * len(chunks.ids) or not chunks.balanced(new):
         return None
     if any(_INNER_STRING.search(chunks.parts[i], 1) for i in new if i not in chunks.strings):
@@ -139,8 +144,7 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
     if columns.problems or not {*at} <= {*new}:
         return None
     # Out with the rows of chunks that are gone, in with the new ones.
-    kept = set(chunks.ids)
-    gone = [content_id for content_id in content if content_id not in kept]
+    gone = content.keys() - set(chunks.ids)
     table.remove([slot for content_id in gone for slot in content.pop(content_id)])
     slots = table.add(*bib_columns(columns.keys, columns.fields, [0] * len(columns.keys)))
     offsets: list[int] = extra["offsets"]
@@ -151,8 +155,10 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
         if slot >= len(offsets):
             offsets.extend(repeat(0, slot + 1 - len(offsets)))
         offsets[slot] = line - starts[place[chunk]]
-    lines = table.lines
-    for content_id, start in zip(chunks.ids, chunks.starts, strict=True):
-        for slot in content[content_id]:
-            lines[slot] = start + offsets[slot]
+    # Every row's line: its chunk's start now, plus where it is in its chunk (by C loops).
+    rows = list(map(content.__getitem__, chunks.ids))
+    slots_in_order = list(chain.from_iterable(rows))
+    starts = chain.from_iterable(map(repeat, chunks.starts, map(len, rows)))
+    new_lines = map(add, starts, map(offsets.__getitem__, slots_in_order))
+    deque(map(table.lines.__setitem__, slots_in_order, new_lines), maxlen=0)
     return table

@@ -24,7 +24,7 @@ import marshal
 import re
 import unicodedata
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, repeat
@@ -394,10 +394,16 @@ class Table:
                 column.extend(repeat("" if column is columns[0] else 0, grow))
                 for slot, value in zip(slots, new, strict=True):
                     column[slot] = value
-        _index_rows(self._get("keys"), slots, map(str.lower, keys))
+        key_index, ordered = self._get("keys"), self._get("sorted_keys")
+        if not ordered:
+            _index_rows(key_index, slots, map(str.lower, keys))
+            ordered.extend(sorted(key_index))
+        else:
+            for key in {key.lower() for key in keys} - key_index.keys():
+                insort(ordered, key)
+            _index_rows(key_index, slots, map(str.lower, keys))
         _index_rows(self._get("ids"), slots, dois)
         _index_rows(self._get("ids"), slots, arxiv_ids)
-        self._values["sorted_keys"] = sorted(self._get("keys"))
         # Every word's rows in one map(list.append, …) pass.
         row_words = list(map(str.split, map(" ".join, zip(folded_titles, folded_names, strict=True))))
         numbers = chain.from_iterable(map(repeat, slots, map(len, row_words)))
@@ -428,10 +434,12 @@ class Table:
                     index[value].remove(slot)
                     if not index[value]:
                         del index[value]
+                        if index is keys:
+                            ordered = self._get("sorted_keys")
+                            del ordered[bisect_left(ordered, value)]
             rows[slot], years[slot], lengths[slot], lines[slot] = "", 0, 0, 0
             free.append(slot)
             self.live -= 1
-        self._values["sorted_keys"] = sorted(keys)
         self._vocabulary = None
 
     # -- (de)serialising ----------------------------------------------------------------------------
