@@ -82,6 +82,29 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def echo_warnings(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print bibbridge's own warnings (those whose class sets ``cli_message``) as
+    ``bibbridge: warning: …`` lines on stderr, as they happen; other warnings as Python shows them."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        with warnings.catch_warnings():
+            previous = warnings.showwarning
+
+            def show(message: Any, category: type[Warning], *rest: Any, **more: Any) -> None:
+                if getattr(category, "cli_message", False):
+                    click.echo(f"bibbridge: warning: {message}", err=True)
+                else:
+                    previous(message, category, *rest, **more)
+
+            warnings.showwarning = show
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
@@ -243,6 +266,7 @@ existing file, which is never rewritten).
 @click.option("--dry-run", is_flag=True, help="Print what would be added; write nothing, store no keys.")
 @click.option("-v", "--verbose", is_flag=True, help="Also name each paper skipped as already in the file.")
 @handle_errors
+@echo_warnings
 def bib_command(
     files: tuple[str, ...],
     as_of: str | None,
