@@ -154,6 +154,8 @@ class Rendered:
     errors: list[str]
     warnings: list[str]
     log: str = ""
+    items: int = 0  # references the tool produced (.bbl items, or pandoc's reference paragraphs)
+    plain_paragraphs: bool = False  # pandoc: one paragraph per reference, URLs unbroken
 
 
 def _tex_problems(log: str) -> tuple[list[str], list[str]]:
@@ -163,7 +165,7 @@ def _tex_problems(log: str) -> tuple[list[str], list[str]]:
         line for line in lines
         if "Warning" in line and not line.startswith(("Overfull", "Underfull"))
         # LaTeX's own "rerun" and font notes are not about our entries.
-        and "Rerun to" not in line and "Font Warning" not in line and "Font shape" not in line
+        and "rerun" not in line.lower() and "Font Warning" not in line and "Font shape" not in line
     ]
     return errors, warnings
 
@@ -173,18 +175,27 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           errors="replace", stdin=subprocess.DEVNULL)
 
 
-def _pdflatex(cwd: Path) -> str:
-    _run(["pdflatex", "-interaction=nonstopmode", "-file-line-error-style", "doc.tex"], cwd)
+def _pdflatex(cwd: Path, draft: bool = False) -> str:
+    """One pdflatex pass; ``draft``: no PDF written (a pass that only collects labels)."""
+    _run(["pdflatex", "-interaction=nonstopmode", *(["-draftmode"] if draft else []), "doc.tex"], cwd)
     return (cwd / "doc.log").read_text(encoding="latin-1")
 
 
+def _bbl(cwd: Path) -> str:
+    path = cwd / "doc.bbl"
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
 def _pdftotext(cwd: Path) -> str:
-    proc = _run(["pdftotext", "-enc", "UTF-8", "-nopgbrk", "doc.pdf", "-"], cwd)
+    proc = _run(["pdftotext", "-raw", "-enc", "UTF-8", "-nopgbrk", "doc.pdf", "-"], cwd)
     return proc.stdout
 
 
 def latex_bibtex_document(bib_text: str, keys: list[str], workdir: Path, style: str) -> Rendered:
-    """pdflatex + bibtex + pdflatex ×2 on a document citing every key (natbib styles: ``\\citet``)."""
+    """bibtex + pdflatex ×2 on a document citing every key (natbib styles: ``\\citet``).
+
+    The first LaTeX pass only writes the .aux, so it is written here directly (as in run_bibtex);
+    no page numbers, so a reference broken across pages still reads as one."""
     require_tex("pdflatex", "bibtex", "pdftotext")
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "refs.bib").write_text(bib_text, encoding="utf-8")
@@ -193,18 +204,21 @@ def latex_bibtex_document(bib_text: str, keys: list[str], workdir: Path, style: 
     (workdir / "doc.tex").write_text(
         "\\documentclass{article}\n\\usepackage{url}\n"
         + ("\\usepackage{natbib}\n" if natbib else "")
-        + f"\\begin{{document}}\n{cites}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n"
-        "\\end{document}\n",
+        + f"\\pagestyle{{empty}}\n\\begin{{document}}\n{cites}\n\\bibliographystyle{{{style}}}\n"
+        "\\bibliography{refs}\n\\end{document}\n",
         encoding="utf-8",
     )
-    _pdflatex(workdir)
+    citations = "".join(f"\\citation{{{k}}}\n" for k in keys)
+    (workdir / "doc.aux").write_text(
+        f"\\relax\n{citations}\\bibstyle{{{style}}}\n\\bibdata{{refs}}\n", encoding="utf-8"
+    )
     bibtex = _run(["bibtex", "doc"], workdir)
     blg = (workdir / "doc.blg").read_text(encoding="utf-8", errors="replace")
-    _pdflatex(workdir)
+    _pdflatex(workdir, draft=True)
     log = _pdflatex(workdir)
     errors, warnings = _tex_problems(log)
-    run = BibtexRun(bibtex.returncode, blg, "")
-    return Rendered(_pdftotext(workdir), errors + run.errors, warnings + run.warnings, log + blg)
+    run = BibtexRun(bibtex.returncode, blg, _bbl(workdir))
+    return Rendered(_pdftotext(workdir), errors + run.errors, warnings + run.warnings, log + blg, run.items)
 
 
 def latex_biber_document(bib_text: str, keys: list[str], workdir: Path, style: str) -> Rendered:
@@ -216,12 +230,12 @@ def latex_biber_document(bib_text: str, keys: list[str], workdir: Path, style: s
     (workdir / "doc.tex").write_text(
         "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
         f"\\usepackage[style={style},backend=biber]{{biblatex}}\n\\addbibresource{{refs.bib}}\n"
-        f"\\begin{{document}}\n{cites}\n\\printbibliography\n\\end{{document}}\n",
+        f"\\pagestyle{{empty}}\n\\begin{{document}}\n{cites}\n\\printbibliography\n\\end{{document}}\n",
         encoding="utf-8",
     )
-    _pdflatex(workdir)
+    _pdflatex(workdir, draft=True)
     biber = _run(["biber", "doc"], workdir)
-    _pdflatex(workdir)
+    _pdflatex(workdir, draft=True)  # biblatex: the .bbl is read here, citations resolve in the next
     log = _pdflatex(workdir)
     errors, warnings = _tex_problems(log)
     biber_lines = (biber.stdout + biber.stderr).splitlines()
@@ -229,7 +243,8 @@ def latex_biber_document(bib_text: str, keys: list[str], workdir: Path, style: s
     warnings += [line for line in biber_lines if "WARN" in line]
     if biber.returncode != 0:
         errors.append(f"biber exited with {biber.returncode}")
-    return Rendered(_pdftotext(workdir), errors, warnings, log + "\n".join(biber_lines))
+    items = _bbl(workdir).count("\\entry{")
+    return Rendered(_pdftotext(workdir), errors, warnings, log + "\n".join(biber_lines), items)
 
 
 def pandoc_document(bibliography: Path, keys: list[str], workdir: Path, csl: Path | None = None) -> Rendered:
@@ -247,4 +262,145 @@ def pandoc_document(bibliography: Path, keys: list[str], workdir: Path, csl: Pat
     if proc.returncode != 0:
         errors.append(f"pandoc exited with {proc.returncode}")
     warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line]
-    return Rendered(proc.stdout, errors, warnings, proc.stderr)
+    items = [p for p in references_part(proc.stdout).split("\n\n") if p.strip()]
+    return Rendered(proc.stdout, errors, warnings, proc.stderr, len(items), plain_paragraphs=True)
+
+
+# -- reading what was rendered -------------------------------------------------------------------------
+def normalise(text: str) -> str:
+    """Letters and digits only, lower-case ASCII: line breaks, hyphenation, quotes, ligatures and
+    accents (as pdftotext or pandoc give them) do not matter."""
+    import unicodedata
+
+    from unidecode import unidecode
+
+    return re.sub(r"[^a-z0-9]+", "", unidecode(unicodedata.normalize("NFKC", text)).lower())
+
+
+def references_part(text: str) -> str:
+    """The text after the last "References" heading (LaTeX's \\refname, biblatex's, ours in pandoc)."""
+    at = text.rfind("References")
+    return text[at + len("References"):] if at >= 0 else ""
+
+
+def body_part(text: str) -> str:
+    at = text.rfind("References")
+    return text[:at] if at >= 0 else text
+
+
+_LABELLED_URL = re.compile(r"(?:URL|url:)(https?://(?:www\.)?([a-z0-9.-]+))(/?[a-z]*)", re.I)
+_BARE_URL = re.compile(r"https?://\S+")
+
+
+def _code_host(url: str, path: str = "") -> bool:
+    from bibbridge.readers.urls import classify
+
+    return classify(url + path) == "code" and not path.lower().startswith("/papers")
+
+
+def render_problems(rendered: Rendered, titles: list[str], *, titled_citations: bool) -> list[str]:
+    """What is wrong with a rendered bibliography of entries with ``titles`` (one per entry):
+
+    - a reference count other than the number of entries;
+    - a title printed other than once in the references (a title inside a longer one counts there);
+    - with ``titled_citations`` False, a title in the text's citations (natbib citing by title);
+    - an empty ``()``;
+    - a link to a code host printed as the entry's URL (``URL …`` / ``url: …``, or in pandoc's
+      output a bare code link not introduced by ``Code:``).
+    """
+    found = []
+    if rendered.items != len(titles):
+        found.append(f"{rendered.items} references rendered for {len(titles)} entries")
+    refs, body = normalise(references_part(rendered.text)), normalise(body_part(rendered.text))
+    keys = [normalise(t) for t in titles]
+    for title, key in zip(titles, keys, strict=True):
+        expected = sum(1 for other in keys if key in other)
+        count = refs.count(key)
+        if count != expected:
+            found.append(f"title printed {count} times in the references (expected {expected}): {title!r}")
+        if not titled_citations and key in body:
+            found.append(f"title printed in a citation: {title!r}")
+    if re.search(r"\(\s*\)", rendered.text):
+        found.append("empty () in the output")
+    compact = re.sub(r"\s+", "", rendered.text)
+    for match in _LABELLED_URL.finditer(compact):
+        if _code_host(match.group(1), match.group(3)):
+            found.append(f"code host as the entry's URL: {match.group()!r}")
+    for paragraph in references_part(rendered.text).split("\n\n") if rendered.plain_paragraphs else []:
+        for match in _BARE_URL.finditer(paragraph):
+            url = match.group().rstrip(".,;")
+            if _code_host(url) and "Code:" not in paragraph[: match.start()]:
+                found.append(f"code host link not labelled as code: {url!r}")
+    return found
+
+
+# -- what the consumer tests render --------------------------------------------------------------------
+def resolved_papers() -> list:
+    """Papers as a resolver gives them (authors, arXiv ids and categories, DOIs, code and project
+    links), chosen for what breaks styles: no author, no date, no arXiv id, a code link only, a Hugging
+    Face page only, inner capitals, TeX math, particles, accents, an organisation, a title whose
+    Better BibTeX key holds ``^``."""
+    from bibbridge import Paper
+
+    def urls(code=(), project=(), other=()):
+        return {"code": list(code), "project": list(project), "other": list(other)}
+
+    return [
+        Paper(title="Language Models are Few-Shot Learners", arxiv_id="2005.14165",
+              primary_category="cs.CL", authors=["Tom B. Brown", "Benjamin Mann", "Nick Ryder"],
+              author_count=31,
+              published="2020-05-28", urls=urls(code=["https://github.com/openai/gpt-3"])),
+        Paper(title="LLaMA: Open and Efficient Foundation Language Models", arxiv_id="2302.13971",
+              primary_category="cs.CL", authors=["Hugo Touvron", "Thibaut Lavril", "Gautier Izacard"],
+              published="2023-02-27", urls=urls(code=["https://github.com/facebookresearch/llama"])),
+        Paper(title="Break-a-Scene: Extracting Multiple Concepts from a Single Image",
+              doi="10.1145/3610548.3618154",
+              authors=["Omri Avrahami", "Kfir Aberman", "Ohad Fried", "Daniel Cohen-Or", "Dani Lischinski"],
+              published="2023-05-25", journal_ref="SIGGRAPH Asia 2023",
+              urls=urls(code=["https://github.com/google/break-a-scene"],
+                        project=["https://omriavrahami.com/break-a-scene/"])),
+        Paper(title="GPT-4o System Card", authors=["OpenAI"], published="2024-10-25", arxiv_id="2410.21276",
+              primary_category="cs.CL"),
+        Paper(title="WaveNet: A Generative Model for Raw Audio", arxiv_id="1609.03499",
+              primary_category="cs.SD",
+              authors=["Aaron van den Oord", "Sander Dieleman", "Heiga Zen"], published="2016-09-12"),
+        Paper(title="Polarized $^3$He Targets for Neutron Spin Filters", authors=["Thomas R. Gentile",
+              "Łukasz Müller-Šimić"], published="2017-01-05", doi="10.1103/RevModPhys.89.045004"),
+        Paper(title="BT^2: Backward-compatible Training with Basis Transformation", arxiv_id="2211.03989",
+              primary_category="cs.CV", authors=["Yifei Zhou", "Zilu Li"], published="2022-11-08"),
+        Paper(title="Scaling Rectified Flow Transformers for High-Resolution Image Synthesis",
+              arxiv_id="2403.03206", primary_category="cs.CV", published="2024-03-05"),
+        Paper(title="Code-only Paper About Diffusion", authors=["Ada Lovelace"],
+              urls=urls(code=["https://github.com/example/code-only"])),
+        Paper(title="A Paper Known by its Hugging Face Page", published="2025-01-02",
+              urls=urls(other=["https://huggingface.co/papers/2501.00001"],
+                        code=["https://huggingface.co/spaces/example/demo"])),
+    ]
+
+
+@dataclass
+class Outputs:
+    """The three files bibbridge writes for one set of papers, and what each entry should show."""
+
+    keys: list[str]
+    titles: list[str]
+    bibtex: Path
+    biblatex: Path
+    csl_json: Path
+
+
+def write_outputs(papers: list, workdir: Path) -> Outputs:
+    """``papers`` in the three styles (keys from a registry in ``workdir``), as the CLI writes them."""
+    from bibbridge.bib.export import open_registry, render
+    from bibbridge.model import dedupe
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    unique = dedupe(list(papers))
+    with open_registry(path=workdir / "state.sqlite") as registry:
+        keys = registry.assign(unique)
+    paths = {}
+    for style, name in (("bibtex", "refs.bib"), ("biblatex", "refs-biblatex.bib"), ("csl-json", "refs.json")):
+        paths[style] = workdir / name
+        paths[style].write_text(render(unique, keys, style), encoding="utf-8")
+    return Outputs([keys[p.identity] for p in unique], [p.title for p in unique],
+                   paths["bibtex"], paths["biblatex"], paths["csl-json"])
