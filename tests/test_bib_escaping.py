@@ -91,7 +91,7 @@ def _pure_checks(paper: Paper) -> None:
     for ascii in (True, False):
         for encode in (escape_text, protect_title):
             value = encode(paper.title, ascii=ascii)
-            if encode is protect_title and "{$" in value:
+            if encode is protect_title and "$" in value.replace("\\$", ""):
                 # Well-formed TeX math is kept as math; decoding drops its grouping braces only.
                 assert latex_to_unicode(value).replace("{", "").replace("}", "") == paper.title.replace(
                     "{", "").replace("}", "")
@@ -121,7 +121,7 @@ def test_lossless_text_round_trips_through_bibtex_bibtexparser_and_biber(tmp_pat
         entries = bibtexparser.loads(written, parser).entries
         assert len(entries) == len(batch)
         for paper, entry in zip(batch, entries, strict=True):
-            if "{$" not in entry["title"]:
+            if "$" not in entry["title"].replace("\\$", ""):
                 assert latex_to_unicode(entry["title"]) == paper.title
             assert latex_to_unicode(entry.get("abstract", "")) == paper.abstract
     out = tmp_path / "biblatex.bib"

@@ -297,6 +297,20 @@ def _with_math_marks(title: str) -> tuple[str, list[str]]:
     return _MATH_SEGMENT.sub(mark, title), segments
 
 
+def _protected(core: str) -> str:
+    """``core`` as a protected group, ``{Models}``. (pandoc reads a group holding one plain
+    capitalised word as title-case noise and sentence-cases it anyway; ``{{M}odels}`` would stop it,
+    but breaks the word for every tool that folds titles to compare them.)"""
+    return _OPEN + core + _CLOSE
+
+
+def _protect_token(token: str, first: bool) -> str:
+    lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
+    if core and needs_protection(core, first and not lead):
+        return lead + _protected(core) + trail
+    return token
+
+
 def protect_title(title: str, ascii: bool = True) -> str:
     """Escape ``title``, keep its well-formed TeX math as math, and brace-protect every word whose
     capitals must survive a sentence-case style (see :func:`needs_protection`)."""
@@ -308,16 +322,18 @@ def protect_title(title: str, ascii: bool = True) -> str:
     words = []
     for index, token in enumerate(title.split()):
         if token.isalnum():
-            words.append(_OPEN + token + _CLOSE if needs_protection(token, index == 0) else token)
-            continue
-        lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
-        protect = core and needs_protection(core, index == 0 and not lead)
-        words.append(lead + _OPEN + core + _CLOSE + trail if protect else token)
+            words.append(_protected(token) if needs_protection(token, index == 0) else token)
+        elif segments and _MARKS.search(token):
+            # Math and what is glued to it (``$^3$He``) make one group, so the folded title (how
+            # merges recognise an entry) stays the folded text: ``{$^3$He}`` → "3he".
+            words.append(_OPEN + token + _CLOSE)
+        else:
+            words.append(_protect_token(token, index == 0))
     out = " ".join(words).translate(_ASCII_TITLE_TABLE if ascii else _UNICODE_TITLE_TABLE)
     if "  " in out:
         out = _SPACE_RUN.sub(" ", out)
     if segments:
-        out = _MARKS.sub(lambda m: "{$" + segments[ord(m.group()) - _MATH_MARK] + "$}", out)
+        out = _MARKS.sub(lambda m: "$" + segments[ord(m.group()) - _MATH_MARK] + "$", out)
     return out.strip()
 
 

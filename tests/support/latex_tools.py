@@ -295,7 +295,9 @@ _BARE_URL = re.compile(r"https?://\S+")
 def _code_host(url: str, path: str = "") -> bool:
     from bibbridge.readers.urls import classify
 
-    return classify(url + path) == "code" and not path.lower().startswith("/papers")
+    url = url + path
+    rest = url.split("://", 1)[-1].lower().removeprefix("www.")
+    return classify(url) == "code" and not rest.startswith(("huggingface.co/papers", "hf.co/papers"))
 
 
 def render_problems(rendered: Rendered, titles: list[str], *, titled_citations: bool) -> list[str]:
