@@ -16,6 +16,10 @@ from typing import Any
 from ..model import Paper
 from .writer import other_links, paper_doi, paper_link
 
+# Not "Code: …": citeproc (pandoc) and Zotero read "Name: value" lines of a CSL note as variables
+# ("cheater syntax") and drop them from the printed note.
+_NOTE_LABELS = {"Code": "Code at", "Project page": "Project page at", "See also": "See also"}
+
 
 def csl_name(name: str) -> dict[str, str]:
     """``{"family", "given"}``, or ``{"literal"}`` for one-word names and organisations."""
@@ -47,7 +51,7 @@ def csl_item(paper: Paper, key: str) -> dict[str, Any]:
         item["number"] = f"arXiv:{paper.arxiv_id}"
         item["publisher"] = "arXiv"
         item["source"] = "arXiv.org"
-    note = [f"{label}: " + ", ".join(urls) for label, urls in other_links(paper, url)]
+    note = [f"{_NOTE_LABELS[label]} " + ", ".join(urls) for label, urls in other_links(paper, url)]
     if paper.journal_ref:
         note.append(paper.journal_ref)
     if note:

@@ -20,7 +20,7 @@ from tests.conftest import in_ci
 def require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        message = f"{tool} is not installed (Debian: apt-get install texlive-base biber)"
+        message = f"{tool} is not installed (Debian: see the apt-get line in .ci/run)"
         if in_ci():
             pytest.fail(message + " — CI must have it")
         pytest.skip(message)
@@ -253,10 +253,10 @@ def pandoc_document(bibliography: Path, keys: list[str], workdir: Path, csl: Pat
     workdir.mkdir(parents=True, exist_ok=True)
     body = "\n\n".join(f"See @{k}." for k in keys)
     (workdir / "doc.md").write_text(f"# Text\n\n{body}\n\n# References\n", encoding="utf-8")
-    cmd = ["pandoc", "doc.md", "--citeproc", "--bibliography", str(bibliography), "-t", "plain",
+    cmd = ["pandoc", "doc.md", "--citeproc", "--bibliography", str(bibliography.resolve()), "-t", "plain",
            "--wrap=none"]
     if csl is not None:
-        cmd += ["--csl", str(csl)]
+        cmd += ["--csl", str(csl.resolve())]
     proc = _run(cmd, workdir)
     errors = [line for line in proc.stderr.splitlines() if line and "WARNING" not in line]
     if proc.returncode != 0:
@@ -308,7 +308,7 @@ def render_problems(rendered: Rendered, titles: list[str], *, titled_citations: 
     - with ``titled_citations`` False, a title in the text's citations (natbib citing by title);
     - an empty ``()``;
     - a link to a code host printed as the entry's URL (``URL …`` / ``url: …``, or in pandoc's
-      output a bare code link not introduced by ``Code:``).
+      output a bare code link not introduced by ``Code:`` / ``Code at``).
     """
     found = []
     if rendered.items != len(titles):
@@ -331,7 +331,7 @@ def render_problems(rendered: Rendered, titles: list[str], *, titled_citations: 
     for paragraph in references_part(rendered.text).split("\n\n") if rendered.plain_paragraphs else []:
         for match in _BARE_URL.finditer(paragraph):
             url = match.group().rstrip(".,;")
-            if _code_host(url) and "Code:" not in paragraph[: match.start()]:
+            if _code_host(url) and "Code" not in paragraph[: match.start()]:
                 found.append(f"code host link not labelled as code: {url!r}")
     return found
 
