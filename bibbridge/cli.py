@@ -259,7 +259,7 @@ existing file, which is never rewritten).
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE",
               help="File to merge into (created if missing); - prints to stdout and touches no file.")
 @click.option("--style", type=click.Choice(["bibtex", "biblatex", "csl-json"]), default="bibtex",
-              show_default=True, help="@misc for BibTeX, @online (UTF-8) for BibLaTeX, or CSL-JSON.")
+              show_default=True, help="@misc (ASCII) for BibTeX, @misc (UTF-8) for BibLaTeX, or CSL-JSON.")
 @click.option("--key-format", metavar="FORMULA", default=None,
               help="Better BibTeX key formula for new keys (default: config [keys] format, else "
               "auth.lower + shorttitle(3,3) + year).")
