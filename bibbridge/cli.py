@@ -88,6 +88,29 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def echo_warnings(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print bibbridge's own warnings (those whose class sets ``cli_message``) as
+    ``bibbridge: warning: …`` lines on stderr, as they happen; other warnings as Python shows them."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        with warnings.catch_warnings():
+            previous = warnings.showwarning
+
+            def show(message: Any, category: type[Warning], *rest: Any, **more: Any) -> None:
+                if getattr(category, "cli_message", False):
+                    click.echo(f"bibbridge: warning: {message}", err=True)
+                else:
+                    previous(message, category, *rest, **more)
+
+            warnings.showwarning = show
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
@@ -269,7 +292,7 @@ existing file, which is never rewritten).
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE",
               help="File to merge into (created if missing); - prints to stdout and touches no file.")
 @click.option("--style", type=click.Choice(["bibtex", "biblatex", "csl-json"]), default="bibtex",
-              show_default=True, help="@misc for BibTeX, @online (UTF-8) for BibLaTeX, or CSL-JSON.")
+              show_default=True, help="@misc (ASCII) for BibTeX, @misc (UTF-8) for BibLaTeX, or CSL-JSON.")
 @click.option("--key-format", metavar="FORMULA", default=None,
               help="Better BibTeX key formula for new keys (default: config [keys] format, else "
               "auth.lower + shorttitle(3,3) + year).")
@@ -277,6 +300,7 @@ existing file, which is never rewritten).
 @click.option("-v", "--verbose", is_flag=True,
               help="Also name each paper skipped as already in the file, and each one not resolved.")
 @handle_errors
+@echo_warnings
 def bib_command(
     files: tuple[str, ...],
     as_of: str | None,

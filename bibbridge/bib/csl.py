@@ -3,7 +3,8 @@
 Type ``article`` (Zotero imports it as a Preprint, pandoc and citeproc cite it), ``id`` and
 ``citation-key`` = the citation key, ``publisher`` = the repository (``arXiv``) and ``number`` =
 ``arXiv:<id>`` as Zotero maps a preprint's Repository and Archive ID, ``DOI`` (arXiv's DataCite DOI when
-only the id is known), ``URL``, ``issued`` date-parts, ``abstract``; code and project links in ``note``.
+only the id is known), ``URL`` (the paper's one link, :func:`~bibbridge.bib.writer.paper_link`),
+``issued`` date-parts, ``abstract``; code and other links in ``note``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Paper
-from .writer import paper_doi
+from .writer import other_links, paper_doi, paper_link
+
+# Not "Code: …": citeproc (pandoc) and Zotero read "Name: value" lines of a CSL note as variables
+# ("cheater syntax") and drop them from the printed note.
+_NOTE_LABELS = {"Code": "Code at", "Project page": "Project page at", "See also": "See also"}
 
 
 def csl_name(name: str) -> dict[str, str]:
@@ -39,18 +44,14 @@ def csl_item(paper: Paper, key: str) -> dict[str, Any]:
     doi = paper_doi(paper)
     if doi:
         item["DOI"] = doi
-    url = paper.landing_url
+    url = paper_link(paper)
     if url:
         item["URL"] = url
     if paper.arxiv_id:
         item["number"] = f"arXiv:{paper.arxiv_id}"
         item["publisher"] = "arXiv"
         item["source"] = "arXiv.org"
-    note = []
-    for kind, label in (("code", "Code"), ("project", "Project page"), ("other", "See also")):
-        urls = [u for u in paper.urls.get(kind, []) if u != url]
-        if urls:
-            note.append(f"{label}: " + ", ".join(urls))
+    note = [f"{_NOTE_LABELS[label]} " + ", ".join(urls) for label, urls in other_links(paper, url)]
     if paper.journal_ref:
         note.append(paper.journal_ref)
     if note:

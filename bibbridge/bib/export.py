@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Paper, dedupe
-from .writer import STYLES, entries_text
+from .writer import STYLES, entries_text, warn_unportable_keys
 
 if TYPE_CHECKING:
     from ..keys import KeyFormula, KeyRegistry
@@ -50,7 +50,11 @@ def open_registry(dry_run: bool = False, path: str | os.PathLike[str] | None = N
 
 
 def render(papers: list[Paper], keys: dict[str, str], style: str) -> str:
-    """``papers`` as text in ``style`` (keys by ``paper.identity``)."""
+    """``papers`` as text in ``style`` (keys by ``paper.identity``).
+
+    A key given out earlier that pandoc or ``\\cite`` cannot take is kept (never re-keyed silently)
+    and named in a :class:`~bibbridge.bib.writer.CitationKeyWarning`."""
+    warn_unportable_keys(keys[p.identity] for p in papers)
     if check_style(style) == "csl-json":
         from .csl import to_csl_json_text
 
@@ -75,7 +79,7 @@ def to_bibtex(
 
 
 def to_biblatex(papers: Iterable[Paper], formula: KeyFormula | str | None = None) -> str:
-    """``papers`` as BibLaTeX ``@online`` entries (UTF-8); see :func:`to_bibtex`."""
+    """``papers`` as BibLaTeX ``@misc`` entries (UTF-8); see :func:`to_bibtex`."""
     return to_bibtex(papers, style="biblatex", formula=formula)
 
 

@@ -212,55 +212,136 @@ _WORD_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 _WORD_PARTS = re.compile("[-/\u2013]")
 
 
-def needs_protection(word: str) -> bool:
-    """True for words a style must not lower-case: ``GPT-4``, ``LoRA``, ``MaMs``, ``dLLMs``, ``3D``,
-    ``Llama3``, ``III``, a lone capital such as ``X``; not ``Any-Subset`` or ``Models``."""
+def needs_protection(word: str, first: bool = False) -> bool:
+    """True for words a sentence-case style must not lower-case.
+
+    After the first word: every word with a capital (``Models``, ``LLaMA``, ``Break-a-Scene``, a
+    lone ``X``), so the title prints as written. The first word (whose first letter every style
+    keeps): only when it has a capital after its first letter (``GPT-4o``, ``LoRA``, ``3D``-style
+    letters mixed with digits too: ``Llama3``)."""
+    if not first:
+        return any(c.isupper() for c in word) or _mixes_digits(word)
     if len(word) == 1:
-        return word.isupper() and word != "A"
-    if word.isalpha():  # the common case, without splitting: a capital after the first letter?
-        rest = word[1:]
-        return rest != rest.lower()
-    if not any(c.isalpha() for c in word):
         return False
-    for part in _WORD_PARTS.split(word):
-        if any(c.isupper() for c in part[1:]):
-            return True
-        if any(c.isdigit() for c in part) and any(c.isalpha() for c in part):
-            return True
-    return False
+    rest = word[1:]
+    if word.isalpha():  # the common case, without splitting
+        return rest != rest.lower()
+    return any(c.isupper() for c in rest) or _mixes_digits(word)
+
+
+def _mixes_digits(word: str) -> bool:
+    return any(
+        any(c.isdigit() for c in part) and any(c.isalpha() for c in part) for part in _WORD_PARTS.split(word)
+    )
+
+
+# TeX math in a title (``$^3$He``, ``$\alpha$-Divergence``, ``$O(n \log n)$``) is kept as math when it
+# is well formed: paired dollars, no space just inside them (so "$5 to $10" stays text), balanced
+# braces, ASCII, and only commands from a list LaTeX defines in math mode. Anything else is text.
+_MATH_SEGMENT = re.compile(r"\$([^$\s](?:[^$]*[^$\s])?)\$")
+_MATH_CHARS = re.compile(r"[A-Za-z0-9\s^_{}()\[\]+\-=*/<>.,;:|'!\\]*")
+_MATH_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+MATH_COMMANDS = frozenset(
+    {*_GREEK.values(), *_MATH.values(), *(
+
+        "times pm mp div cdot ast leq le geq ge neq ne approx equiv sim simeq cong propto ll gg infty"
+        " rightarrow to leftarrow leftrightarrow Rightarrow Leftarrow Leftrightarrow uparrow downarrow"
+        " mapsto in notin ni subset subseteq supset supseteq cup cap emptyset forall exists neg wedge"
+        " vee sum prod int oint partial nabla surd sqrt prime oplus otimes circ perp parallel langle"
+        " rangle ell hbar setminus top bot vdash models star frac dfrac tfrac binom log ln exp sin cos"
+        " tan lim sup inf max min det dim ker arg deg mathcal mathbb mathrm mathbf mathit mathsf"
+        " mathtt mathfrak boldsymbol operatorname hat widehat tilde widetilde bar overline underline"
+        " vec dot ddot left right big Big bigg Bigg dots ldots cdots vdots ddots quad qquad mid"
+        " varepsilon epsilon vartheta varpi varrho varsigma varphi"
+    ).split()}
+) | frozenset(",;:! {}|")
+
+
+def _math_ok(content: str) -> bool:
+    if not _MATH_CHARS.fullmatch(content) or content.endswith(("\\", "^", "_")):
+        return False
+    depth = 0
+    for ch in _MATH_COMMAND.sub("", content):
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            return False
+    if depth:
+        return False
+    return all(name in MATH_COMMANDS for name in _MATH_COMMAND.findall(content))
 
 
 # Protection braces are marked with two private-use characters while the words are inspected, then
-# the whole title is escaped in one pass by tables that turn the marks into braces.
+# the whole title is escaped in one pass by tables that turn the marks into braces. Math segments
+# are stood in for by one private-use character each (U+E010…) and put back after escaping.
 _OPEN, _CLOSE = "\ue000", "\ue001"
+_MATH_MARK, _MATH_MARKS = 0xE010, 0xF0
 _ASCII_TITLE_TABLE = _AsciiTable(_ASCII_TABLE)
 _UNICODE_TITLE_TABLE = _UnicodeTable(_UNICODE_TABLE)
 for _table in (_ASCII_TITLE_TABLE, _UNICODE_TITLE_TABLE):
     _table[ord(_OPEN)], _table[ord(_CLOSE)] = "{", "}"
+    for _code in range(_MATH_MARK, _MATH_MARK + _MATH_MARKS):
+        _table[_code] = chr(_code)
+_MARKS = re.compile(f"[{chr(_MATH_MARK)}-{chr(_MATH_MARK + _MATH_MARKS - 1)}]")
+
+
+def _with_math_marks(title: str) -> tuple[str, list[str]]:
+    """``title`` with each well-formed math segment replaced by a mark, and the segments."""
+    segments: list[str] = []
+
+    def mark(match: re.Match[str]) -> str:
+        if len(segments) >= _MATH_MARKS or not _math_ok(match.group(1)):
+            return match.group()
+        segments.append(" ".join(match.group(1).split()))
+        return chr(_MATH_MARK + len(segments) - 1)
+
+    return _MATH_SEGMENT.sub(mark, title), segments
+
+
+def _protected(core: str) -> str:
+    """``core`` as a protected group, ``{Models}``. (pandoc reads a group holding one plain
+    capitalised word as title-case noise and sentence-cases it anyway; ``{{M}odels}`` would stop it,
+    but breaks the word for every tool that folds titles to compare them.)"""
+    return _OPEN + core + _CLOSE
+
+
+def _protect_token(token: str, first: bool) -> str:
+    lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
+    if core and needs_protection(core, first and not lead):
+        return lead + _protected(core) + trail
+    return token
 
 
 def protect_title(title: str, ascii: bool = True) -> str:
-    """Escape ``title`` and brace-protect every word whose capitals must survive a style's case change."""
-    if _OPEN in title or _CLOSE in title:  # the marks themselves in the input: escape word by word
-        return _protect_words(title, ascii)
+    """Escape ``title``, keep its well-formed TeX math as math, and brace-protect every word whose
+    capitals must survive a sentence-case style (see :func:`needs_protection`)."""
+    if _OPEN in title or _CLOSE in title or _MARKS.search(title):
+        return _protect_words(title, ascii)  # the marks themselves in the input: word by word
+    segments: list[str] = []
+    if "$" in title:
+        title, segments = _with_math_marks(title)
     words = []
-    for token in title.split():
+    for index, token in enumerate(title.split()):
         if token.isalnum():
-            words.append(_OPEN + token + _CLOSE if needs_protection(token) else token)
-            continue
-        lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
-        words.append(lead + _OPEN + core + _CLOSE + trail if core and needs_protection(core) else token)
+            words.append(_protected(token) if needs_protection(token, index == 0) else token)
+        elif segments and _MARKS.search(token):
+            # Math and what is glued to it (``$^3$He``) make one group, so the folded title (how
+            # merges recognise an entry) stays the folded text: ``{$^3$He}`` → "3he".
+            words.append(_OPEN + token + _CLOSE)
+        else:
+            words.append(_protect_token(token, index == 0))
     out = " ".join(words).translate(_ASCII_TITLE_TABLE if ascii else _UNICODE_TITLE_TABLE)
     if "  " in out:
         out = _SPACE_RUN.sub(" ", out)
+    if segments:
+        out = _MARKS.sub(lambda m: "$" + segments[ord(m.group()) - _MATH_MARK] + "$", out)
     return out.strip()
 
 
 def _protect_words(title: str, ascii: bool) -> str:
     pieces = []
-    for token in title.split():
+    for index, token in enumerate(title.split()):
         lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
-        if core and needs_protection(core):
+        if core and needs_protection(core, index == 0 and not lead):
             protected = "{" + escape_text(core, ascii) + "}"
             pieces.append(escape_text(lead, ascii) + protected + escape_text(trail, ascii))
         else:

@@ -1,14 +1,18 @@
 """Paper + citation key → one BibTeX or BibLaTeX entry (pure functions, no I/O).
 
-Two shapes, both the way the tools researchers already use write preprints:
+Both styles write ``@misc``, the type every BibTeX style, biblatex and pandoc print sensibly for a
+preprint, and the one Zotero's BibTeX import reads as a Document (``@online`` would become a Web
+Page). What is written is what is known, nothing is invented: no ``key = {title}`` stand-in for a
+missing author, no ``date = {XXXX}`` for a missing date, no ``pubstate``.
 
-- ``bibtex``: ``@misc`` as arXiv's export and Better BibTeX write it (``eprint``, ``archivePrefix``,
-  ``primaryClass``, the arXiv DOI, bare ``month = jan``), 7-bit ASCII with LaTeX macros, plus
-  ``howpublished`` so that classic styles such as ``plain`` print the arXiv id or the link, and
-  ``key`` (sorting key) when no author is known so that they sort without a warning.
-- ``biblatex``: ``@online`` as Better BibLaTeX writes it (``eprinttype = {arxiv}``, ``eprintclass``,
-  ISO ``date``, ``pubstate = {prepublished}``), UTF-8 text; ``@misc`` when no link is known, and
-  ``date = {XXXX}`` (EDTF "year unknown") when no date is, so biber's data model check passes.
+- ``bibtex``: the shape of arXiv's export (``eprint``, ``archivePrefix``, ``primaryClass``, the arXiv
+  DOI, bare ``month = jan``) plus ``eprinttype = {arxiv}``, the spelling Zotero's import and biblatex
+  read; ``howpublished = {arXiv:<id> [<class>]}`` so that classic styles (``plain``) print the id;
+  7-bit ASCII with LaTeX macros.
+- ``biblatex``: ``eprint``/``eprinttype``/``eprintclass``, ISO ``date``, UTF-8 text.
+
+One link, to the paper (:func:`paper_link`): the arXiv abstract page, else the Hugging Face paper
+page, else a project page; code and other links go to ``note``, which every style prints once.
 
 Fields come in a fixed order, one per line, indented by two spaces; the same input always gives the
 same bytes.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Iterable
 
 from ..model import Paper
@@ -25,7 +30,6 @@ from ..text import arxiv_doi
 from .latex import escape_text, protect_title, url_command, verbatim
 
 STYLES = ("bibtex", "biblatex", "csl-json")
-UNKNOWN_DATE = "XXXX"
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # Characters BibTeX, biber or bibtexparser cannot take in a citation key.
@@ -34,6 +38,31 @@ _AND = re.compile(r"(?i)\band\b")  # BibTeX's name separator
 
 #: (name, value, bare): ``bare`` values (month macros) are written without braces.
 EntryField = tuple[str, str, bool]
+
+
+class CitationKeyWarning(UserWarning):
+    """A key already given out (registry or target file) that some consumer refuses; it is kept."""
+
+    cli_message = True  # the CLI prints it as "bibbridge: warning: …"
+
+
+def warn_unportable_keys(keys: Iterable[str]) -> list[str]:
+    """Warn (:class:`CitationKeyWarning`) about each key pandoc or ``\\cite`` refuses; return them.
+
+    Such keys were given out before bibbridge made new keys portable; they are never changed
+    silently (documents may cite them), so the user is told which ones to rename by hand."""
+    from ..keys.formula import is_portable_key, portable_key
+
+    bad = sorted({k for k in keys if not is_portable_key(k)})
+    for key in bad:
+        warnings.warn(
+            f"citation key {key} was given out before and is kept, but pandoc or \\cite cannot cite"
+            f" it (a portable form would be {portable_key(key) or 'empty'}); rename it by hand if you"
+            " cite with pandoc",
+            CitationKeyWarning,
+            stacklevel=2,
+        )
+    return bad
 
 
 def check_key(key: str) -> str:
@@ -90,13 +119,48 @@ def paper_doi(paper: Paper) -> str | None:
     return arxiv_doi(paper.arxiv_id) if paper.arxiv_id else None
 
 
+def _is_hf_paper_page(url: str) -> bool:
+    rest = url.split("://", 1)[-1].lower().removeprefix("www.")
+    return rest.startswith(("huggingface.co/papers/", "hf.co/papers/"))
+
+
+def paper_link(paper: Paper) -> str | None:
+    """The entry's one link, to the paper itself: the arXiv abstract page when the id is known, else a
+    Hugging Face paper page, else the first project page that is not on a code host; None otherwise
+    (a repository is never the paper's link)."""
+    if paper.arxiv_id:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    every = [u for kind in ("project", "other", "code") for u in paper.urls.get(kind, [])]
+    for url in every:
+        if _is_hf_paper_page(url):
+            return url
+    from ..readers.urls import classify  # the one rule for what a code host is
+
+    for url in paper.urls.get("project", []):
+        if classify(url) != "code":
+            return url
+    return None
+
+
+def other_links(paper: Paper, shown: str | None) -> list[tuple[str, list[str]]]:
+    """``[(label, urls)]``: code, project and other links besides ``shown``, each once."""
+    seen = {shown}
+    groups = []
+    for kind, label in (("code", "Code"), ("project", "Project page"), ("other", "See also")):
+        urls = []
+        for url in paper.urls.get(kind, []):
+            if url not in seen:
+                seen.add(url)
+                urls.append(url)
+        if urls:
+            groups.append((label, urls))
+    return groups
+
+
 def link_note(paper: Paper, shown: str | None, ascii: bool = True) -> str | None:
     """``Code: \\url{…}. Project page: \\url{…}`` for links not already given as ``shown``."""
-    parts = []
-    for kind, label in (("code", "Code"), ("project", "Project page"), ("other", "See also")):
-        urls = [u for u in paper.urls.get(kind, []) if u != shown]
-        if urls:
-            parts.append(f"{label}: " + ", ".join(url_command(u, ascii) for u in urls))
+    groups = other_links(paper, shown)
+    parts = [f"{label}: " + ", ".join(url_command(u, ascii) for u in urls) for label, urls in groups]
     if paper.journal_ref:
         parts.append(escape_text(paper.journal_ref, ascii))
     return ". ".join(parts) or None
@@ -117,27 +181,28 @@ def bibtex_fields(paper: Paper) -> list[EntryField]:
     authors = format_authors(paper)
     if authors:
         fields.append(("author", authors, False))
-    else:
-        # plain.bst and friends sort by author, then by this field; without either they warn.
-        fields.append(("key", escape_text(paper.title), False))
+    # No author: no `key` either. A title copied into `key` makes natbib print the title twice and
+    # cite by it; without one, bibtex warns "to sort, need author or key", which is the truth.
     if paper.year:
         fields.append(("year", paper.year, False))
     month = _month(paper)
     if month:
         fields.append(("month", month, True))
-    url = paper.landing_url
-    # The names arXiv's own BibTeX export uses.
+    url = paper_link(paper)
+    # The names arXiv's own BibTeX export uses, plus the biblatex name Zotero's import reads.
     fields += _eprint_fields(paper, "archivePrefix", "arXiv", "primaryClass")
+    if paper.arxiv_id:
+        fields.append(("eprinttype", "arxiv", False))
     doi = paper_doi(paper)
     if doi:
         fields.append(("doi", verbatim(doi), False))
     if url:
         fields.append(("url", verbatim(url), False))
     if paper.arxiv_id:
+        # plain.bst prints neither eprint nor url for @misc; this is how its readers see the id.
+        # Not a link, so natbib's styles (which print url as well) do not show the link twice.
         category = f" [{escape_text(paper.primary_category)}]" if paper.primary_category else ""
         fields.append(("howpublished", f"arXiv:{escape_text(paper.arxiv_id)}{category}", False))
-    elif url:
-        fields.append(("howpublished", url_command(url), False))
     note = link_note(paper, shown=url)
     if note:
         fields.append(("note", note, False))
@@ -157,22 +222,22 @@ def _eprint_fields(paper: Paper, type_field: str, type_value: str, class_field: 
 
 
 def biblatex_fields(paper: Paper) -> list[EntryField]:
-    """The fields of the ``biblatex`` style's ``@online`` entry, in output order."""
+    """The fields of the ``biblatex`` style's ``@misc`` entry, in output order."""
     fields: list[EntryField] = [("title", protect_title(paper.title, ascii=False), False)]
     authors = format_authors(paper, ascii=False)
     if authors:
         fields.append(("author", authors, False))
-    # biblatex's data model requires a date on every entry type; "XXXX" is ISO 8601-2 (EDTF) for
-    # "year unknown": biber validates it and prints no date, where leaving it out fails validation.
-    fields.append(("date", verbatim(paper.published) if paper.published else UNKNOWN_DATE, False))
+    # No date known: none written. biber's data-model check then says "missing mandatory field"
+    # (true); styles print no date, where a stand-in such as "XXXX" printed "()" or "n.d.".
+    if paper.published:
+        fields.append(("date", verbatim(paper.published), False))
     fields += _eprint_fields(paper, "eprinttype", "arxiv", "eprintclass")
     doi = paper_doi(paper)
     if doi:
         fields.append(("doi", verbatim(doi), False))
-    url = paper.landing_url
+    url = paper_link(paper)
     if url:
         fields.append(("url", verbatim(url), False))
-    fields.append(("pubstate", "prepublished", False))
     note = link_note(paper, shown=url, ascii=False)
     if note:
         fields.append(("note", note, False))
@@ -196,11 +261,9 @@ def bibtex_entry(paper: Paper, key: str) -> str:
 
 
 def biblatex_entry(paper: Paper, key: str) -> str:
-    """One ``@online`` entry in the ``biblatex`` style; ``@misc`` when the paper has no arXiv id, DOI
-    or link (``@online`` requires one of url, doi, eprint)."""
-    fields = biblatex_fields(paper)
-    online = any(name in ("url", "doi", "eprint") for name, _, _ in fields)
-    return format_entry("online" if online else "misc", key, fields)
+    """One ``@misc`` entry in the ``biblatex`` style (``@online`` would import into Zotero as a Web
+    Page; biblatex prints eprint, doi and url for ``@misc`` all the same)."""
+    return format_entry("misc", key, biblatex_fields(paper))
 
 
 def entry_text(paper: Paper, key: str, style: str = "bibtex") -> str:

@@ -13,7 +13,9 @@ significant title words, the first m capitalised), ``veryshorttitle`` (= ``short
 ``title`` (all significant title words), ``year``, ``shortyear``. Filters: ``.lower``, ``.upper``,
 ``.fold``. Alternatives may follow after ``;`` or ``|`` as in Better BibTeX; since none of the
 functions here ever skips, the first alternative always gives the key, exactly as Better BibTeX
-would. The whole key is then transliterated to ASCII and cleaned (see :mod:`bibbridge.keys.fold`).
+would. The whole key is then transliterated to ASCII and cleaned (see :mod:`bibbridge.keys.fold`),
+and finally made portable (:func:`portable_key`): only characters BibTeX, biber, LaTeX's ``\\cite``
+and pandoc's ``@key`` syntax all accept survive.
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ class KeyFormula:
         key = "".join(
             _apply_filters(_evaluate(term, item), term.filters, mode) for term in self._alternatives[0]
         )
-        return clean_key(key, mode)
+        return portable_key(clean_key(key, mode))
 
     def key_for(self, paper: Paper) -> str:
         """The base key of ``paper``; never empty (see :func:`fallback_key`)."""
@@ -236,11 +238,40 @@ class KeyFormula:
         return key
 
 
+# Every consumer takes ASCII letters, digits and "_"; pandoc's Markdown ``@key`` (2.17) also takes
+# ":.+-" but only *between* such characters (a run, a leading or a trailing one ends the key there).
+# Everything else fails somewhere: "^ | <" stop pandoc's .bib reader, "@ ` * ! ; [ ]" end ``@key``,
+# "$ & #" break ``\cite``, "/" and "?" are refused by some LaTeX packages (hyperref, babel).
+_KEY_WORD = "A-Za-z0-9_"
+_KEY_INNER = ":.+-"
+_PORTABLE = re.compile(rf"[{_KEY_WORD}]+(?:[{re.escape(_KEY_INNER)}][{_KEY_WORD}]+)*")
+_NOT_KEY_CHAR = re.compile(rf"[^{_KEY_WORD}{re.escape(_KEY_INNER)}]+")
+_INNER_RUN = re.compile(rf"[{re.escape(_KEY_INNER)}]+")
+
+
+def is_portable_key(key: str) -> bool:
+    """True when BibTeX, biber, ``\\cite`` and pandoc (its .bib reader and Markdown ``@key`` without
+    braces) all accept ``key`` as it is."""
+    return _PORTABLE.fullmatch(key) is not None
+
+
+def portable_key(key: str) -> str:
+    """``key`` with the characters some consumer refuses dropped (``BT^2Backward…`` →
+    ``BT2Backward…``, ``L`rby@Benchmark`` → ``LrbyBenchmark``); a run of ``:.+-`` is cut to its first
+    character and one at either end is dropped. A key that is already portable is returned as it is,
+    so Better BibTeX's key is kept wherever it is usable."""
+    if is_portable_key(key):
+        return key
+    key = _NOT_KEY_CHAR.sub("", key)
+    key = _INNER_RUN.sub(lambda m: m.group()[0], key)
+    return key.strip(_KEY_INNER)
+
+
 def fallback_key(paper: Paper) -> str:
     """The key of a paper for which the formula gives nothing at all (no author, no title word, no
     year): ``arXiv`` + its arXiv id (``arXiv2310.12920``), else ``paper``; postfixes keep it unique."""
     if paper.arxiv_id:
-        return clean_key("arXiv" + paper.arxiv_id.replace("/", ""))
+        return portable_key(clean_key("arXiv" + paper.arxiv_id.replace("/", "")))
     return "paper"
 
 
