@@ -57,7 +57,13 @@ _new_ids = tuple.__new__
 
 def title_key(title: str) -> str:
     """The folded title (case, accents, punctuation and whitespace ignored). A title made only of
-    symbols folds to nothing; it then stands for itself (whitespace collapsed)."""
+    symbols folds to nothing; it then stands for itself (whitespace collapsed). TeX math the writer
+    keeps as math is decoded first (:func:`bibbridge.text.latex.decode_math`), as it will be when the
+    entry is read back."""
+    if "$" in title:
+        from .text.latex import decode_math
+
+        title = decode_math(title)
     return fold(title) or clean_spaces(title)
 
 

@@ -109,3 +109,19 @@ def test_lookup_first_author_is_the_family_name_keys_use(author: str, family: st
 
     candidate = Candidate("k", Paper(title="T", authors=[author]), "local")
     assert candidate.first_author == family == family_name(author)
+
+
+def test_a_title_with_tex_math_is_found_again_in_the_file_we_wrote(tmp_path):
+    """The writer keeps math as math (``{$^3$He}``); the decoder drops the ``$``: the folded titles of
+    the digest's paper and of the entry must still be equal, or every re-run adds the paper again."""
+    bib = tmp_path / "refs.bib"
+    papers = [
+        Paper(title="$^3$He transport in cold atoms", authors=["Jane Smith"]),
+        Paper(title="Scaling $O(n^2)$ attention to long contexts", authors=["Wayne Zhao"]),
+    ]
+    assert len(merge_bib(papers, bib).added) == 2
+    written = bib.read_bytes()
+    assert "{$^3$He}" in written.decode()
+    again = merge_bib(papers, bib)
+    assert again.added == [] and len(again.skipped) == 2
+    assert bib.read_bytes() == written

@@ -257,6 +257,15 @@ MATH_COMMANDS = frozenset(
 ) | frozenset(",;:! {}|")
 
 
+def is_math(content: str) -> bool:
+    """True when ``$content$`` in a title is TeX math the writer keeps as math (see above)."""
+    return _math_ok(content)
+
+
+#: A ``$…$`` segment of a title, a candidate for :func:`is_math`.
+MATH_SEGMENT = _MATH_SEGMENT
+
+
 def _math_ok(content: str) -> bool:
     if not _MATH_CHARS.fullmatch(content) or content.endswith(("\\", "^", "_")):
         return False

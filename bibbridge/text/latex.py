@@ -169,6 +169,18 @@ def _decode(text: str, tie: str) -> str:
     return text
 
 
+def decode_math(title: str) -> str:
+    """A digest's plain-text title with each TeX math segment the writer keeps as math
+    (:func:`bibbridge.bib.latex.is_math`: ``$^3$He``, ``$\\alpha$``) decoded as the entry's title will
+    be, so that the title and the entry written from it fold alike (``^3He``, ``α``)."""
+    from ..bib.latex import MATH_SEGMENT, is_math
+
+    def decoded(match: re.Match[str]) -> str:
+        return latex_to_text(match.group(0), tie=" ") if is_math(match.group(1)) else match.group(0)
+
+    return MATH_SEGMENT.sub(decoded, title)
+
+
 def needs_decoding(text: str) -> bool:
     """True when ``text`` holds anything :func:`latex_to_text` changes but whitespace."""
     return "\\" in text or "{" in text or "~" in text or "$" in text
