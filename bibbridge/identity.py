@@ -235,6 +235,25 @@ class IdentityIndex(Generic[T]):
                 return "", _NONE
         return best_match(ids, self._lookup)
 
+    def match_or_add(self, ids: Ids, value: T) -> list[T]:
+        """The records of the paper ``ids`` (as :meth:`find_all`); when there are none, ``value`` is
+        added under ``ids`` and ``[]`` returned. One call for the common case of a dedupe."""
+        arxiv_id, doi, title = ids
+        titled = self._title.get(title)
+        if titled is None and (not arxiv_id or arxiv_id not in self._arxiv):
+            if not doi or doi not in self._doi:
+                entry = (ids, value)
+                self._title[title] = [entry]
+                if arxiv_id:
+                    self._arxiv[arxiv_id] = [entry]
+                if doi:
+                    self._doi[doi] = [entry]
+                return _NONE
+        found = best_match(ids, self._lookup)[1]
+        if not found:
+            self.add(ids, value)
+        return found
+
     def find_all(self, ids: Ids) -> list[T]:
         """Every record of the paper ``ids`` in the best group (see :func:`best_match`)."""
         return self.match(ids)[1]
