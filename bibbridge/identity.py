@@ -36,7 +36,7 @@ T = TypeVar("T")
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 #: The .bib fields that can name an entry's arXiv id besides ``eprint`` (``howpublished =
 #: {arXiv:2310.12920}``, an arXiv URL or DOI, ``journal = {arXiv preprint arXiv:…}``).
-BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished", "note")
+BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished")
 #: Every .bib field :func:`bib_ids` reads.
 BIB_IDENTITY_FIELDS = ("title", "eprint", "eprinttype", "archiveprefix", *BIB_ARXIV_TEXT_FIELDS)
 
@@ -91,7 +91,7 @@ def paper_ids(paper: Paper, title: str | None = None) -> Ids:
 def bib_arxiv_id(fields: Mapping[str, str]) -> str | None:
     """The arXiv id of a .bib entry (field names lower case): its ``eprint`` when the entry's
     ``eprinttype``/``archivePrefix`` is arXiv or not given, else an id named in its URL, DOI, journal,
-    number, howpublished or note (``arXiv:2310.12920``). An eprint of another archive (HAL, PubMed…)
+    number or howpublished (``arXiv:2310.12920``). An eprint of another archive (HAL, PubMed…)
     is not an arXiv id."""
     eprint = fields.get("eprint")
     if eprint:
