@@ -36,7 +36,7 @@ T = TypeVar("T")
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 #: The .bib fields that can name an entry's arXiv id besides ``eprint`` (``howpublished =
 #: {arXiv:2310.12920}``, an arXiv URL or DOI, ``journal = {arXiv preprint arXiv:…}``).
-BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished", "note")
+BIB_ARXIV_TEXT_FIELDS = ("url", "doi", "journal", "number", "howpublished")
 #: Every .bib field :func:`bib_ids` reads.
 BIB_IDENTITY_FIELDS = ("title", "eprint", "eprinttype", "archiveprefix", *BIB_ARXIV_TEXT_FIELDS)
 
@@ -97,7 +97,7 @@ def paper_ids(paper: Paper, title: str | None = None) -> Ids:
 def bib_arxiv_id(fields: Mapping[str, str]) -> str | None:
     """The arXiv id of a .bib entry (field names lower case): its ``eprint`` when the entry's
     ``eprinttype``/``archivePrefix`` is arXiv or not given, else an id named in its URL, DOI, journal,
-    number, howpublished or note (``arXiv:2310.12920``). An eprint of another archive (HAL, PubMed…)
+    number or howpublished (``arXiv:2310.12920``). An eprint of another archive (HAL, PubMed…)
     is not an arXiv id."""
     eprint = fields.get("eprint")
     if eprint:
@@ -240,6 +240,25 @@ class IdentityIndex(Generic[T]):
             if not doi or doi not in self._doi:
                 return "", _NONE
         return best_match(ids, self._lookup)
+
+    def match_or_add(self, ids: Ids, value: T) -> list[T]:
+        """The records of the paper ``ids`` (as :meth:`find_all`); when there are none, ``value`` is
+        added under ``ids`` and ``[]`` returned. One call for the common case of a dedupe."""
+        arxiv_id, doi, title = ids
+        titled = self._title.get(title)
+        if titled is None and (not arxiv_id or arxiv_id not in self._arxiv):
+            if not doi or doi not in self._doi:
+                entry = (ids, value)
+                self._title[title] = [entry]
+                if arxiv_id:
+                    self._arxiv[arxiv_id] = [entry]
+                if doi:
+                    self._doi[doi] = [entry]
+                return _NONE
+        found = best_match(ids, self._lookup)[1]
+        if not found:
+            self.add(ids, value)
+        return found
 
     def find_all(self, ids: Ids) -> list[T]:
         """Every record of the paper ``ids`` in the best group (see :func:`best_match`)."""

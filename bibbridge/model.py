@@ -207,11 +207,15 @@ def dedupe(papers: list[Paper]) -> list[Paper]:
     out: list[Paper] = []
     for paper in papers:
         ids = paper_ids(paper)  # the title folded once: folding is the cost of deduping large digests
-        for found in index.match(ids)[1]:
-            if same_paper(ids, current[found]):  # still, after what was merged into it
+        candidates = index.match_or_add(ids, len(out))  # [] (and added) when it matches nothing
+        found = None
+        for index_of in candidates:
+            if same_paper(ids, current[index_of]):  # still, after what was merged into it
+                found = index_of
                 break
-        else:
-            index.add(ids, len(out))
+        if found is None:
+            if candidates:  # it matched only records that merges have made another paper since
+                index.add(ids, len(out))
             current.append(ids)
             out.append(paper)
             continue

@@ -86,7 +86,7 @@ def test_a_bib_entry_reads_its_identifiers_by_the_same_rule() -> None:
     assert bib_ids(fields) == Ids("2310.12920", None, "deep nets for everything")
     assert bib_ids({"title": "X", "eprint": "2310.12920v3", "eprinttype": "arxiv"}).arxiv_id == "2310.12920"
     assert bib_ids({"title": "X", "eprint": "2310.12920", "archiveprefix": "HAL"}).arxiv_id is None
-    assert bib_ids({"title": "X", "note": "arXiv preprint arXiv:2401.00001"}).arxiv_id == "2401.00001"
+    assert bib_ids({"title": "X", "journal": "arXiv preprint arXiv:2401.00001"}).arxiv_id == "2401.00001"
 
 
 def test_empty_titles_match_only_records_with_nothing_else() -> None:

@@ -105,7 +105,6 @@ BIB_FIELDS = (
     "journal",
     "number",
     "howpublished",
-    "note",
 )
 
 
@@ -155,7 +154,7 @@ def bib_columns(keys: list[str], fields: dict[str, list[str]], lines: list[int])
     if not each_line_matches(YEARS, years):
         years = [year if len(year) == 4 and year.isdigit() else _year(year) for year in years]
     # arXiv ids by the rule of bibbridge.identity.bib_arxiv_id: the eprint when its type is arXiv or
-    # not given, else one named in the URL, DOI, journal, number, howpublished or note. Whole columns
+    # not given, else one named in the URL, DOI, journal, number or howpublished. Whole columns
     # first; the rule entry by entry only for the rows that need it.
     eprints = fields["eprint"]
     types, prefixes = fields["eprinttype"], fields["archiveprefix"]
