@@ -38,6 +38,7 @@ class Chunks:
     first), ``ids`` (a hash of each; a repeated chunk's id numbered) and ``starts`` (1-based lines)."""
 
     def __init__(self, raw: bytes) -> None:
+        self.raw = raw
         self.parts = parts = raw.split(b"\n@")
         self.ids = list(map(methodcaller("digest"), map(hashlib.sha1, parts)))
         if len(set(self.ids)) < len(self.ids):
@@ -75,7 +76,7 @@ def bib_file_table(path: Path, name: str) -> Table:
     if table is None or table.stamp != stamp:
         chunks = Chunks(path.read_bytes())
         updated = _update(table, chunks, name) if table is not None else None
-        table = updated or _read_whole(chunks, path, name)
+        table = updated or _read_whole(chunks, name)
         table.stamp = stamp
         table.cache = cache
         table.store()
@@ -84,11 +85,11 @@ def bib_file_table(path: Path, name: str) -> Table:
     return table
 
 
-def _read_whole(chunks: Chunks, path: Path, name: str) -> Table:
+def _read_whole(chunks: Chunks, name: str) -> Table:
     from ..bib.reader import parse_bib, scan_columns
     from .sources import BIB_FIELDS, bib_columns_table
 
-    raw = b"\n@".join(chunks.parts)
+    raw = chunks.raw
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -104,9 +105,7 @@ def _read_whole(chunks: Chunks, path: Path, name: str) -> Table:
         or not chunks.balanced(range(len(chunks.parts)))
     ):
         return table  # no chunk bookkeeping: every change is read in full
-    content: dict[bytes, list[int]] = dict.fromkeys(chunks.ids, None)  # type: ignore[arg-type]
-    for content_id in content:
-        content[content_id] = []
+    content: dict[bytes, list[int]] = {content_id: [] for content_id in chunks.ids}
     offsets = []
     for slot, line in enumerate(columns.lines):
         chunk = bisect_right(chunks.starts, line) - 1
