@@ -108,9 +108,10 @@ def append_in_place(path: str | os.PathLike[str], old: bytes, data: bytes) -> No
 
 
 @contextmanager
-def locked(path: str | os.PathLike[str], what: str = "file") -> Iterator[None]:
+def locked(path: str | os.PathLike[str], doing: str | None = None) -> Iterator[None]:
     """Hold the lock of ``path`` (``.NAME.lock`` beside it) while the block runs; a second writer
-    waits (saying so on stderr) up to :data:`LOCK_WAIT` seconds, then gets OSError.
+    waits (saying "waiting for another bibbridge ``doing``" on stderr) up to :data:`LOCK_WAIT` seconds,
+    then gets OSError.
 
     The lock file is removed on release; a waiter that locked a removed file tries again, so two
     writers never both hold the lock."""
@@ -129,7 +130,7 @@ def locked(path: str | os.PathLike[str], what: str = "file") -> Iterator[None]:
                     break
                 except BlockingIOError:
                     if not told:
-                        print(f"bibbridge: waiting for another bibbridge writing {what} {target}",
+                        print(f"bibbridge: waiting for another bibbridge {doing or f'writing {target}'}",
                               file=sys.stderr, flush=True)
                         told = True
                     if time.monotonic() > deadline:

@@ -343,7 +343,7 @@ def merge_bib(
     from ..atomic import locked, remove_stale_temporaries
 
     try:
-        with locked(real, "to"):
+        with locked(real, f"writing {target}"):
             remove_stale_temporaries(real)
             return _merge(papers, target, real, style, formula, dry_run, report)
     except OSError as exc:  # taking the lock failed (writing failures are InputErrors): nothing written
