@@ -334,3 +334,30 @@ def test_a_killed_merge_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> No
         assert merge(target, D1).returncode == 0
         assert len(parse_back(target.read_text())) == 75
         assert sorted(p.name for p in tmp_path.iterdir()) == ["refs.bib"]
+
+
+def test_braces_nested_deeper_than_bibtexparser_reads_are_refused_with_their_line(tmp_path: Path) -> None:
+    deep = "{" * 120 + "x" + "}" * 120
+    data = f"@misc{{mine,\n  title = {{Mine}}\n}}\n\n@misc{{deep,\n  title = {deep}\n}}\n".encode()
+    with pytest.raises(RecursionError):
+        parse_back(data.decode())  # bibtexparser 1.4 cannot read it: a merged file would not be read back
+    target = tmp_path / "refs.bib"
+    target.write_bytes(data)
+    started = time.monotonic()
+    message = assert_refused(merge(target), str(target), line=5)
+    assert "nested 120 deep" in message and time.monotonic() - started < 5
+    assert target.read_bytes() == data
+
+
+@pytest.mark.parametrize("run_of", ["{" * 5000 + "}" * 5000, "!?.,;:" * 6000, "-" * 40000])
+def test_long_runs_and_deep_nesting_in_a_digest_answer_in_well_under_a_second(tmp_path: Path, run_of: str
+                                                                             ) -> None:
+    digest = tmp_path / "digest.txt"
+    digest.write_text(digest_path(D0).read_text().replace(FIRST_TITLE, f"Generative {run_of} Models", 1))
+    target = tmp_path / "refs.bib"
+    for _ in range(2):  # writing, then reading our own output back
+        started = time.monotonic()
+        proc = merge(target, str(digest))
+        assert proc.returncode == 0, proc.stderr
+        assert time.monotonic() - started < 2.0  # the process: ~0.3 s of start-up and reading included
+    assert len(parse_back(target.read_text())) == 30

@@ -148,6 +148,9 @@ _RESERVED = ("string", "preamble", "comment")
 _RESERVED_SET = frozenset(_RESERVED)
 _GROUPS_OR_EMPTY = methodcaller("groups", "")  # absent groups as "" (no None to replace)
 _START = re.Match.start
+# bibtexparser 1.4 reads braced values recursively and fails near 90 levels (less on a deep stack).
+_DEEPEST = 50
+_BRACE = re.compile(r"[{}]")
 
 # -- the fast path: one regex match per well-formed entry -----------------------------------------
 # What the regex engine costs (development machine): it walks text at ~2.4 ns a character for
@@ -580,6 +583,8 @@ class _Reader:
             ch = text[p : p + 1]
             if ch == "{":
                 end = self.braced_end(p, name)
+                if text.count("{", p, end) > _DEEPEST:
+                    self.check_depth(p, end, name)
                 parts.append((p + 1, text[p + 1 : end - 1]))
             elif ch == '"':
                 end = self.quoted_end(p, name)
@@ -614,6 +619,16 @@ class _Reader:
         if close < 0:
             raise _Fail(pos, f"unbalanced braces: the '{{' opening '{name}' is never closed")
         return close + 1
+
+    def check_depth(self, start: int, end: int, name: str) -> None:
+        """bibtexparser reads a braced value recursively: nested too deep it fails (RecursionError)."""
+        depth = deepest = 0
+        for m in _BRACE.finditer(self.text, start, end):
+            depth += 1 if m.group() == "{" else -1
+            deepest = max(deepest, depth)
+        if deepest > _DEEPEST:
+            raise _Fail(start, f"braces nested {deepest} deep in '{name}': bibtexparser 1.4 cannot read "
+                               f"more than {_DEEPEST} (BibTeX can)")
 
     def quoted_end(self, pos: int, name: str) -> int:
         text = self.text
