@@ -349,15 +349,16 @@ def test_braces_nested_deeper_than_bibtexparser_reads_are_refused_with_their_lin
     assert target.read_bytes() == data
 
 
-@pytest.mark.parametrize("run_of", ["{" * 5000 + "}" * 5000, "!?.,;:" * 6000, "-" * 40000])
+@pytest.mark.parametrize("run_of", ["{" * 5000 + "}" * 5000, "!?.,;:" * 6000, "-" * 32000, "(=>" * 10000])
 def test_long_runs_and_deep_nesting_in_a_digest_answer_in_well_under_a_second(tmp_path: Path, run_of: str
                                                                              ) -> None:
     digest = tmp_path / "digest.txt"
-    digest.write_text(digest_path(D0).read_text().replace(FIRST_TITLE, f"Generative {run_of} Models", 1))
+    glued = f"Generative{run_of}Models and {run_of}"  # glued to words: one token each side
+    digest.write_text(digest_path(D0).read_text().replace(FIRST_TITLE, glued, 1))
     target = tmp_path / "refs.bib"
     for _ in range(2):  # writing, then reading our own output back
         started = time.monotonic()
         proc = merge(target, str(digest))
         assert proc.returncode == 0, proc.stderr
-        assert time.monotonic() - started < 2.0  # the process: ~0.3 s of start-up and reading included
+        assert time.monotonic() - started < 3.0  # the whole process (~0.3 s unloaded; was 9 s at 32k)
     assert len(parse_back(target.read_text())) == 30
