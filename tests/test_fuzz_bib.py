@@ -47,7 +47,7 @@ HAND_WRITTEN = r"""% My references, kept by hand
   author = {Vaswani, Ashish and Shazeer, Noam and {Google Brain}},
   booktitle = neurips # " 30",
   year = 2017,
-  note = "With {nested {braces {four {deep}}}} and a \"quote\"",
+  note = "With {nested {braces {four {deep}}}} and a {"}quote{"}",
 }
 
 @article(lecun1998gradient,
@@ -56,7 +56,7 @@ HAND_WRITTEN = r"""% My references, kept by hand
 )
 
 % @misc{draft, title = {an entry BibTeX reads after the percent sign}}
-@misc{M{\"u}ller2020,
+@misc{mueller2020,
   title = {{\"U}ber {\em tiefe} Netze: $\alpha$-{Divergenz}},
   url = {https://example.org/a%20b},
 }

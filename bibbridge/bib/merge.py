@@ -343,6 +343,7 @@ def merge_bib(
     from ..atomic import locked, remove_stale_temporaries
 
     try:
+        real.parent.mkdir(parents=True, exist_ok=True)  # the lock file lives there
         with locked(real, f"writing {target}"):
             remove_stale_temporaries(real)
             return _merge(papers, target, real, style, formula, dry_run, report)
