@@ -160,11 +160,23 @@ def test_a_json_array_is_a_csl_target_and_a_bib_is_not(tmp_path: Path) -> None:
 # -- special files, permissions, links ------------------------------------------------------------
 
 
+def null_device(tmp_path: Path) -> Path:
+    """A null device to aim at. As root, a private one (mknod c 1 3): code that replaced its target would
+    otherwise replace the system's /dev/null for every process on the machine. Others cannot replace
+    /dev/null (no write access to /dev), so it is safe to use."""
+    if os.geteuid() != 0:
+        return Path("/dev/null")
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    return device
+
+
 def test_devices_fifos_and_directories_are_not_targets(tmp_path: Path) -> None:
-    null_before = os.stat("/dev/null")
-    assert_refused(merge("/dev/null"), "/dev/null")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
-    assert os.stat("/dev/null").st_ino == null_before.st_ino
+    null = null_device(tmp_path)
+    null_before = os.stat(null)
+    assert_refused(merge(null), str(null))
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert os.stat(null).st_ino == null_before.st_ino
     fifo = tmp_path / "refs.bib"
     os.mkfifo(fifo)
     started = time.monotonic()
