@@ -91,6 +91,8 @@ def bibtexparser_keys(text: str) -> list[str]:
     from bibtexparser.bparser import BibTexParser
 
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    # as bibtexparser.load(open(path)) reads it: universal newlines (a lone CR is a line end)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return [e["ID"] for e in bibtexparser.loads(text, parser=parser).entries]
 
 

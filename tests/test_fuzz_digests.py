@@ -48,6 +48,8 @@ def bibtexparser_entries(text: str) -> list[dict[str, str]]:
     from bibtexparser.bparser import BibTexParser
 
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    # as bibtexparser.load(open(path)) reads it: universal newlines (a lone CR is a line end)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return bibtexparser.loads(text, parser=parser).entries
 
 

@@ -10,8 +10,9 @@ Values are exactly what ``bibtexparser.loads`` (1.4.4, default parser) gives: ma
 expanded as pyparsing does, continuation lines left-stripped. Its grammar is mirrored on purpose,
 quirks included (an entry needs at least one field; text before an ``@`` on the same line hides the
 entry; an unparsable entry is skipped up to the next line starting with ``@``), and each such spot
-becomes a problem. Deliberate difference: entries of every type are returned (bibtexparser's default
-drops types outside plain BibTeX's 14, e.g. biblatex's ``@online``).
+becomes a problem. Deliberate differences: entries of every type are returned (bibtexparser's default
+drops types outside plain BibTeX's 14, e.g. biblatex's ``@online``); a lone CR (classic Mac) is a line
+end, as in ``bibtexparser.load(open(path))``, whose text mode translates it, and in BibTeX.
 
 Speed: a well-formed entry is read by ONE regex match that checks it against that grammar and captures
 the wanted fields on the way (values nested at most four deep, no '#'); anything else goes through a
