@@ -400,7 +400,7 @@ def test_csl_json_merge_keeps_existing_items_and_skips_known_papers(tmp_path: Pa
 def test_unwritable_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = bib(str(digest_path(DIGESTS[0])), "--as-of", AS_OF, "-o", str(tmp_path))  # a directory
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(f"bibbridge: error: {tmp_path}: cannot read")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"bibbridge: error: {tmp_path}: not a regular")
 
 
 def test_unknown_key_formula_is_a_usage_error(tmp_path: Path) -> None:

@@ -208,7 +208,20 @@ def escape_text(text: str, ascii: bool = True) -> str:
 
 
 # -- title protection -------------------------------------------------------------------------------
-_WORD_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+_NON_WORD_RUN = re.compile(r"\W*")
+
+
+def _word_edges(token: str) -> tuple[str, str, str]:
+    r"""``(leading punctuation, word, trailing punctuation)`` of ``token``; all punctuation is leading.
+    Linear: the regex ``^(\W*)(.*?)(\W*)$`` it replaces took quadratic time on a long run of
+    punctuation glued to a word (9 s for 32k characters)."""
+    lead = _NON_WORD_RUN.match(token).end()  # type: ignore[union-attr]
+    if lead == len(token):
+        return token, "", ""
+    trail = _NON_WORD_RUN.match(token[::-1]).end()  # type: ignore[union-attr]
+    end = len(token) - trail
+    return token[:lead], token[lead:end], token[end:]
+
 _WORD_PARTS = re.compile("[-/\u2013]")
 
 
@@ -314,7 +327,7 @@ def _protected(core: str) -> str:
 
 
 def _protect_token(token: str, first: bool) -> str:
-    lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
+    lead, core, trail = _word_edges(token)
     if core and needs_protection(core, first and not lead):
         return lead + _protected(core) + trail
     return token
@@ -349,7 +362,7 @@ def protect_title(title: str, ascii: bool = True) -> str:
 def _protect_words(title: str, ascii: bool) -> str:
     pieces = []
     for index, token in enumerate(title.split()):
-        lead, core, trail = _WORD_EDGE.match(token).groups()  # type: ignore[union-attr]
+        lead, core, trail = _word_edges(token)
         if core and needs_protection(core, index == 0 and not lead):
             protected = "{" + escape_text(core, ascii) + "}"
             pieces.append(escape_text(lead, ascii) + protected + escape_text(trail, ascii))

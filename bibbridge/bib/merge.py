@@ -8,12 +8,18 @@
   and line, nothing written.
 - The new file replaces the old atomically (temporary file, fsync, rename); a merge that adds
   nothing leaves the file untouched, so running it twice gives a byte-identical file.
+- Only a .bib (or, for CSL, a JSON array) in a regular file is a target: devices, FIFOs, folders,
+  read-only files, binary or UTF-16 files, other formats (.tex, images …) are refused before anything
+  is read or written; a symlink is written through. Merges into one file take turns (a lock beside it),
+  and a file BibTeX or biber would still be reading at its end (an entry left open) is refused, since
+  what is appended would vanish into it. See docs/guarantees.md.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,15 +191,34 @@ def match_fields(papers: list[Paper]) -> list[str]:
 
 
 def _existing_bib(text: str, path: Path, papers: list[Paper]) -> list[Record]:
-    from .reader import parse_bib
+    from .reader import bibtex_open_entry, parse_bib
 
     bib = parse_bib(text, file=str(path), fields=match_fields(papers))
     if bib.problems:
         line, message = bib.problems[0]
         more = f" (and {len(bib.problems) - 1} more problems)" if len(bib.problems) > 1 else ""
         raise InputError(f"malformed .bib, not changed: {message}{more}", file=str(path), line=line)
+    if not bib.entries and not bib.strings and not bib.preambles and _has_prose(text):
+        raise InputError("not a .bib file (text but no BibTeX entry in it), not changed", file=str(path))
+    open_at = bibtex_open_entry(text, bib.entries)
+    if open_at is not None:
+        line = text.count("\n", 0, open_at) + 1 if "\n" in text else text.count("\r", 0, open_at) + 1
+        raise InputError(
+            "malformed .bib, not changed: BibTeX reads an entry here (after '%' or in @comment too) that "
+            "is still open at the end of the file, so anything appended would vanish into it",
+            file=str(path),
+            line=line,
+        )
     skip = ("string", "comment", "preamble")
     return [(e.key, e.line, e.fields) for e in bib.entries if e.entry_type not in skip]
+
+
+_PROSE_LINE = re.compile(r"^[ \t]*[^\s%@]", re.MULTILINE)
+
+
+def _has_prose(text: str) -> bool:
+    """Lines that are neither blank, '%' comments nor @-blocks (a file of notes, not references)."""
+    return "@comment" not in text.lower() and _PROSE_LINE.search(text.replace("\r", "\n")) is not None
 
 
 def _existing_csl(text: str, path: Path) -> list[Record]:
@@ -217,18 +242,78 @@ def _existing_csl(text: str, path: Path) -> list[Record]:
 
 
 def _newline_of(raw: bytes) -> bytes:
+    """The file's line end: that of its first line (CRLF, LF, or a classic-Mac CR alone)."""
     first = raw.find(b"\n")
+    if first < 0:
+        return b"\r" if b"\r" in raw else b"\n"
+    carriage = raw.find(b"\r", 0, first)
+    if carriage >= 0 and carriage < first - 1:
+        return b"\r"
     return b"\r\n" if first > 0 and raw[first - 1 : first] == b"\r" else b"\n"
 
 
 def _appended_bib(raw: bytes, new_text: str) -> bytes:
     newline = _newline_of(raw)
     addition = new_text.encode("utf-8")
-    if newline == b"\r\n":
-        addition = addition.replace(b"\n", b"\r\n")
+    if newline != b"\n":
+        addition = addition.replace(b"\n", newline)
     if not raw.strip():
         return raw + addition
-    return b"".join((raw, b"" if raw.endswith(b"\n") else newline, newline, addition))
+    return b"".join((raw, b"" if raw.endswith((b"\n", b"\r")) else newline, newline, addition))
+
+
+# Files that are surely not a .bib (or, for CSL, a JSON array): refused as targets even when missing.
+_OTHER_FORMATS = frozenset(
+    ".tex .ltx .latex .sty .cls .dtx .ins .aux .bbl .blg .bcf .log .toc .fls .synctex .pdf .ps .eps "
+    ".dvi .png .jpg .jpeg .gif .svg .webp .tif .tiff .bmp .ico .doc .docx .odt .rtf .xls .xlsx .ppt .pptx "
+    ".html .htm .xml .md .rst .py .js .ts .c .h .cpp .java .sh .zip .gz .tgz .bz2 .xz .7z .tar .exe .so "
+    ".dll .bin .sqlite .db .jsonl .yaml .yml .toml .ini .cfg .csv .tsv .ris .enw .nbib".split()
+)
+
+
+def _checked_target(target: Path, style: str) -> Path:
+    """The regular file a merge into ``target`` writes (a symlink followed); InputError for what may not
+    be a target. Nothing is read here, so a FIFO cannot block."""
+    name = str(target)
+    suffix = target.suffix.lower()
+    if style == "csl-json":
+        if suffix in _OTHER_FORMATS or suffix in (".bib", ".bibtex", ".biblatex"):
+            raise InputError(f"not a CSL-JSON file ({suffix}): -o takes a .json file for --style csl-json",
+                             file=name)
+    elif suffix in _OTHER_FORMATS or suffix == ".json":
+        raise InputError(f"not a .bib file ({suffix}): -o takes a .bib file, or - for stdout", file=name)
+    from ..atomic import real_path
+
+    real = real_path(target)
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        if not real.parent.is_dir() and real.parent.exists():
+            raise InputError("cannot write: its folder is not a folder", file=name) from None
+        return real
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
+        raise InputError(f"not a regular file ({kind}): -o takes a .bib file, or - for stdout", file=name)
+    if not info.st_mode & 0o222 or not os.access(real, os.W_OK):
+        mode = stat.S_IMODE(info.st_mode)
+        raise InputError(f"read-only file (mode {mode:o}), not changed: make it writable to merge into it",
+                         file=name)
+    return real
+
+
+def _check_bytes(raw: bytes, name: str) -> None:
+    """Refuse a binary or UTF-16/32 target (its bytes cannot take UTF-8/ASCII entries)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096] and raw[1:4096:2].count(0) > 100:
+        raise InputError("UTF-16 text, not changed: save it as UTF-8 to merge into it", file=name)
+    if b"\x00" in raw:
+        raise InputError("binary data (NUL byte), not a .bib file, not changed", file=name)
+    head = raw[:65536]
+    controls = sum(head.count(bytes([c])) for c in (*range(1, 9), 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                                                    24, 25, 26, 27, 28, 29, 30, 31, 127))
+    if controls > max(8, len(head) // 200):
+        raise InputError("binary data (control bytes), not a text file, not changed", file=name)
 
 
 def _appended_csl(raw: bytes, new_text: str) -> bytes:
@@ -257,10 +342,27 @@ def merge_bib(
     check_style(style)
     target = Path(path)
     report = MergeReport(path=target, style=style)
+    real = _checked_target(target, style)
+    if dry_run:
+        return _merge(papers, target, real, style, formula, dry_run, report)
+    from ..atomic import locked, remove_stale_temporaries
+
     try:
-        raw = target.read_bytes() if target.exists() else b""
+        real.parent.mkdir(parents=True, exist_ok=True)  # the lock file lives there
+        with locked(real, f"writing {target}"):
+            remove_stale_temporaries(real)
+            return _merge(papers, target, real, style, formula, dry_run, report)
+    except OSError as exc:  # taking the lock failed (writing failures are InputErrors): nothing written
+        raise InputError(f"cannot lock, not changed: {exc.strerror or exc}", file=str(target)) from None
+
+
+def _merge(papers: Iterable[Paper], target: Path, real: Path, style: str, formula: KeyFormula | str | None,
+           dry_run: bool, report: MergeReport) -> MergeReport:
+    try:
+        raw = real.read_bytes() if real.exists() else b""
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=str(target)) from None
+    _check_bytes(raw, str(target))
     try:
         text = raw.decode("utf-8")
         utf8 = True
@@ -308,11 +410,14 @@ def merge_bib(
         )
     if dry_run:
         return report
-    from ..atomic import atomic_write_bytes
+    from ..atomic import append_in_place, atomic_write_bytes
 
     data = _appended_csl(raw, report.text) if style == "csl-json" else _appended_bib(raw, report.text)
     try:
-        atomic_write_bytes(target, data)
+        if raw and real.stat().st_nlink > 1:  # a rename would split the hard links: write in place
+            append_in_place(real, raw, data)
+        else:
+            atomic_write_bytes(real, data)
     except OSError as exc:  # the old file is intact: atomic_write_bytes only renames a complete file
         raise InputError(f"cannot write, file unchanged: {exc.strerror or exc}", file=str(target)) from None
     report.written = True

@@ -10,8 +10,9 @@ Values are exactly what ``bibtexparser.loads`` (1.4.4, default parser) gives: ma
 expanded as pyparsing does, continuation lines left-stripped. Its grammar is mirrored on purpose,
 quirks included (an entry needs at least one field; text before an ``@`` on the same line hides the
 entry; an unparsable entry is skipped up to the next line starting with ``@``), and each such spot
-becomes a problem. Deliberate difference: entries of every type are returned (bibtexparser's default
-drops types outside plain BibTeX's 14, e.g. biblatex's ``@online``).
+becomes a problem. Deliberate differences: entries of every type are returned (bibtexparser's default
+drops types outside plain BibTeX's 14, e.g. biblatex's ``@online``); a lone CR (classic Mac) is a line
+end, as in ``bibtexparser.load(open(path))``, whose text mode translates it, and in BibTeX.
 
 Speed: a well-formed entry is read by ONE regex match that checks it against that grammar and captures
 the wanted fields on the way (values nested at most four deep, no '#'); anything else goes through a
@@ -32,8 +33,8 @@ from typing import NamedTuple
 from ..regexcache import compile_cached
 
 __all__ = [
-    "BibColumns", "BibEntry", "BibFile", "BibProblem", "SCAN_FIELDS", "parse_bib", "read_bib", "scan_bib",
-    "scan_columns",
+    "BibColumns", "BibEntry", "BibFile", "BibProblem", "SCAN_FIELDS", "bibtex_open_entry", "parse_bib",
+    "read_bib", "scan_bib", "scan_columns",
 ]
 
 #: The fields ``scan_bib`` extracts by default: what merges and key lookup need.
@@ -148,6 +149,9 @@ _RESERVED = ("string", "preamble", "comment")
 _RESERVED_SET = frozenset(_RESERVED)
 _GROUPS_OR_EMPTY = methodcaller("groups", "")  # absent groups as "" (no None to replace)
 _START = re.Match.start
+# bibtexparser 1.4 reads braced values recursively and fails near 90 levels (less on a deep stack).
+_DEEPEST = 50
+_BRACE = re.compile(r"[{}]")
 
 # -- the fast path: one regex match per well-formed entry -----------------------------------------
 # What the regex engine costs (development machine): it walks text at ~2.4 ns a character for
@@ -580,6 +584,8 @@ class _Reader:
             ch = text[p : p + 1]
             if ch == "{":
                 end = self.braced_end(p, name)
+                if text.count("{", p, end) > _DEEPEST:
+                    self.check_depth(p, end, name)
                 parts.append((p + 1, text[p + 1 : end - 1]))
             elif ch == '"':
                 end = self.quoted_end(p, name)
@@ -614,6 +620,16 @@ class _Reader:
         if close < 0:
             raise _Fail(pos, f"unbalanced braces: the '{{' opening '{name}' is never closed")
         return close + 1
+
+    def check_depth(self, start: int, end: int, name: str) -> None:
+        """bibtexparser reads a braced value recursively: nested too deep it fails (RecursionError)."""
+        depth = deepest = 0
+        for m in _BRACE.finditer(self.text, start, end):
+            depth += 1 if m.group() == "{" else -1
+            deepest = max(deepest, depth)
+        if deepest > _DEEPEST:
+            raise _Fail(start, f"braces nested {deepest} deep in '{name}': bibtexparser 1.4 cannot read "
+                               f"more than {_DEEPEST} (BibTeX can)")
 
     def quoted_end(self, pos: int, name: str) -> int:
         text = self.text
@@ -756,6 +772,67 @@ class _Reader:
                              "first", line)
 
 
+# -- what BibTeX and biber see at the end of a file --------------------------------------------------
+# BibTeX reads every '@' outside an entry (after '%' too: it has no comments) and skips @comment's word
+# only; biber (btparse) reads @comment{...} as a balanced block. An entry left open swallows all after it.
+_BIBTEX_HEAD = re.compile(r"@[ \t\n\r]*([^\s\"#%'(),={}@]+)[ \t\n\r]*")
+_BIBTEX_SPECIAL = re.compile(r'[{}"()]')
+
+
+def _bibtex_block_end(text: str, pos: int) -> int | None:
+    """After the block whose '{' or '(' is at ``pos``, as BibTeX scans it (braces counted everywhere,
+    quotes at brace level 0); where BibTeX stops on an error (then it looks for the next '@'); None when
+    the block is still open at the end of the text."""
+    closer = "}" if text[pos] == "{" else ")"
+    depth, quoted = 0, False
+    for m in _BIBTEX_SPECIAL.finditer(text, pos + 1):
+        ch = m.group()
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            if not depth:  # the closing brace, or an error (BibTeX then looks for the next '@')
+                return m.end()
+            depth -= 1
+        elif ch == '"':
+            if depth == 0:
+                quoted = not quoted
+        elif ch == ")" and closer == ")" and depth == 0 and not quoted:
+            return m.end()
+    return None
+
+
+def bibtex_open_entry(text: str, entries: list[BibEntry] | None = None) -> int | None:
+    """The offset of an '@' whose block BibTeX or biber would still be reading at the end of ``text``
+    (so whatever is appended would vanish into it), or None. ``entries``, the well-formed entries
+    :func:`parse_bib` found (sorted by offset), are skipped whole: only the text between them is scanned."""
+    spans = [(e.start, e.end) for e in entries] if entries else []
+    index, count = 0, len(spans)
+    pos = 0
+    while True:
+        at = text.find("@", pos)
+        if at < 0:
+            return None
+        while index < count and spans[index][1] <= at:
+            index += 1
+        if index < count and spans[index][0] <= at:
+            pos = spans[index][1]
+            continue
+        m = _BIBTEX_HEAD.match(text, at)
+        if m is None:
+            pos = at + 1
+            continue
+        body = m.end()
+        opener = text[body : body + 1]
+        if opener not in ("{", "("):
+            pos = body
+            continue
+        end = _bibtex_block_end(text, body)
+        if end is None:
+            return at
+        # BibTeX itself goes on right after "@comment" (entries inside it count); biber skips the block.
+        pos = body if m.group(1).lower() == "comment" else end
+
+
 def _scannable(wanted: Iterable[str]) -> tuple[str, ...]:
     """The wanted (lower-case) field names the fast path captures, in its pattern's order."""
     return tuple(sorted(name for name in wanted if _SCANNABLE_NAME.fullmatch(name)))
@@ -770,7 +847,20 @@ def parse_bib(text: str, file: str | None = None, fields: Iterable[str] | None =
     """Parse .bib ``text``; ``file`` names it in messages. ``fields`` (lower-case names) limits the
     field values extracted, for speed; entries, keys, offsets and problems are the same either way."""
     wanted = None if fields is None else frozenset(name.lower() for name in fields)
-    return _Reader(text, file, wanted).run()
+    bib = _Reader(_lone_cr_as_lf(text), file, wanted).run()
+    bib.text = text
+    return bib
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _lone_cr_as_lf(text: str) -> str:
+    """``text`` with classic-Mac line ends (a CR alone) read as line ends, as Python's text files,
+    editors and BibTeX read them: same length, so every offset still points into ``text``."""
+    if "\r" not in text or _LONE_CR.search(text) is None:
+        return text
+    return _LONE_CR.sub("\n", text)
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[str, str, int]:
@@ -825,7 +915,7 @@ def scan_columns(
     else:
         text = _read(source)[0]
         file = os.fspath(source) if file is None else file
-    reader = _Reader(text, file, frozenset(names), columns=True)
+    reader = _Reader(_lone_cr_as_lf(text), file, frozenset(names), columns=True)
     bib_file = reader.run()
     keys: list[str] = []
     lines: list[int] = []

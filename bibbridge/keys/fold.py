@@ -4,7 +4,9 @@ Better BibTeX folds every key to ASCII ("citekeyFold", on by default) with the n
 package, after a language-specific pass (German: ä → ae, ö → oe, ü → ue). We use ``unidecode``, which
 agrees with it on Latin, Greek and most other scripts, plus the few Cyrillic letters where the two
 differ (я → ya, ц → c, ю → yu, й → y, х → h, ь/ъ dropped). Then the characters ``\\"#%'(),={}~``,
-U+FFFD and all whitespace are removed.
+U+FFFD and all whitespace are removed, and ``@``, which unidecode makes of ``ə``, ``Ə``, ``ʘ``, ``˚``
+(Better BibTeX's transliteration never does; pandoc cannot cite such a key, and a .bib reader takes an
+``@`` in a key for a missing ``,`` or ``}``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 
 #: Better BibTeX's default ``citekeyUnsafeChars`` (plus U+FFFD, which it always adds).
 UNSAFE_CHARS = "\\\"#%'(),={}~\ufffd"
-_UNSAFE = re.compile("[" + re.escape(UNSAFE_CHARS) + r"\s]+")
+_UNSAFE = re.compile("[" + re.escape(UNSAFE_CHARS + "@") + r"\s]+")
 
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 

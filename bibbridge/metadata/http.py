@@ -12,6 +12,7 @@ retries for every paper; :attr:`PoliteClient.unreachable` then says which host i
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -198,10 +199,15 @@ class PoliteClient:
                     problem = f"HTTP {response.status_code}"
                     wait = parse_retry_after(response.headers.get("Retry-After"))
                     if wait is not None and wait > self.max_wait:
-                        problem += f" (asked to retry after {wait:g}s)"
+                        told = "never" if wait == float("inf") else f"after {wait:g}s"
+                        problem += f" (asked to retry {told}, more than the {self.max_wait:g}s we wait)"
                         break
                 if attempt < self.retries:
-                    self._sleep(wait if wait is not None else self.backoff * (2**attempt))
+                    delay = wait if wait is not None else self.backoff * (2**attempt)
+                    if wait is not None and wait >= 5:  # a long silent pause looks like a hang
+                        print(f"bibbridge: {self.name} asks to wait {wait:.0f} s; waiting", file=sys.stderr,
+                              flush=True)
+                    self._sleep(delay)
             self._failures += 1
             tries = "1 try" if attempt == 0 else f"{attempt + 1} tries"
             if timed_out == attempt + 1:  # every try timed out: the service is not answering us

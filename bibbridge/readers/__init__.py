@@ -146,9 +146,12 @@ def detect_reader(text: str, file: str | None = None) -> Reader:
         _load_plugins()
         reader = _best([r for n, r in _registered.items() if n not in _BUILTIN], text)
     if reader is None:
+        from .text import other_format
+
+        kind = other_format(text)
         raise InputError(
-            "not a digest bibbridge recognises (a Hugging Face Daily Papers text copy, JSON or HTML page); "
-            "use --format to force one",
+            "not a digest bibbridge recognises (a Hugging Face Daily Papers text copy, JSON or HTML page)"
+            f"{f'; it looks like {kind}' if kind else ''}; use --format to force one",
             file=file,
         )
     return reader

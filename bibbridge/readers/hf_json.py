@@ -68,7 +68,11 @@ def _detect_daily(text: str) -> float:
         return 0.0
     data = _parse(text)
     if isinstance(data, json.JSONDecodeError):
-        return 0.6  # broken JSON: reading it reports where
+        # broken JSON: reading it reports where; but several JSON values in a row not about papers (a
+        # JSON Lines log) are no digest
+        if data.msg == "Extra data" and '"title"' not in text[:65536] and '"paper"' not in text[:65536]:
+            return 0.0
+        return 0.6
     if isinstance(data, list) and (not data or _is_entry_list(data)) and not _is_search_list(data):
         return 1.0
     if isinstance(data, dict) and isinstance(data.get("dailyPapers"), list):
@@ -93,7 +97,11 @@ def _detect_paper(text: str) -> float:
 def _detect_html(text: str) -> float:
     if text[:1024].lstrip()[:1] != "<":  # a saved page (or a fragment of one) starts with a tag
         return 0.0
-    return 1.0 if _DATA_TARGET.search(text) else 0.3
+    if _DATA_TARGET.search(text):
+        return 1.0
+    # A Hugging Face page without the papers data (reading it says so); any other site's page is no digest.
+    lowered = text.lower()
+    return 0.3 if "huggingface" in lowered or "daily papers" in lowered else 0.0
 
 
 # -- mapping -----------------------------------------------------------------------------------

@@ -331,10 +331,39 @@ def read_text(text: str, file: str | None, as_of: datetime.date) -> tuple[list[P
     return papers, assembler.warnings
 
 
+# Lines no digest has, which other text files are made of: a file with a few of them is not a digest
+# (a .bib, LaTeX source or a log file would otherwise read as titles and abstracts).
+_BIBTEX_LINE = re.compile(r"@[A-Za-z]+[ \t]*[{(]|[A-Za-z][\w-]*[ \t]*=[ \t]*[{\"\d]")
+_LATEX_LINE = re.compile(
+    r"\\(?:documentclass|usepackage|begin|end|section|subsection|chapter|maketitle|title|author|item"
+    r"|label|input|include|bibliography|newcommand|def|caption|includegraphics)\b"
+)
+_LOG_LINE = re.compile(
+    r"\[?(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2})"
+    r"|(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE)\b[\]:]?"
+)
+
+
+def other_format(text: str) -> str | None:
+    """What ``text`` is when it is plainly not a digest (``"a BibTeX file"``, ``"LaTeX source"``,
+    ``"a log file"``), judged on its first 400 non-blank lines; None otherwise."""
+    lines = [line.strip() for line in text[:65536].split("\n")[:600]]
+    lines = [line for line in lines if line][:400]
+    if not lines:
+        return None
+    enough = max(2, len(lines) // 20)  # a digest may quote the odd such line in an abstract
+    for kind, pattern in (("a BibTeX file", _BIBTEX_LINE), ("LaTeX source", _LATEX_LINE),
+                          ("a log file", _LOG_LINE)):
+        if sum(1 for line in lines if pattern.match(line)) >= enough:
+            return kind
+    return None
+
+
 def detect_text(text: str) -> float:
-    """Sure when the page chrome or a metadata line shows; likely when a title precedes an abstract."""
+    """Sure when the page chrome or a metadata line shows; likely when a title precedes an abstract;
+    0 for what is plainly another format (see :func:`other_format`)."""
     head = text[:65536].lstrip()
-    if head[:1] in ("{", "[", "<"):
+    if head[:1] in ("{", "[", "<") or other_format(head) is not None:
         return 0.0
     lines = [line.strip() for line in head.split("\n")[:400]]
     lines = [line for line in lines if line]

@@ -10,7 +10,12 @@ What this layer adds to pyzotero 1.16.0 (see ../shared/notes/zotero-web-api.md):
 - conditional reads (``If-Modified-Since-Version`` → 304), which pyzotero cannot send, go through
   pyzotero's own HTTP client with its default headers;
 - errors: every failure becomes a :class:`bibbridge.errors.BibbridgeError` whose text never holds the
-  API key (messages are scrubbed; pyzotero's exceptions are not chained);
+  API key (messages are scrubbed before they are cut; pyzotero's exceptions are not chained): transport
+  failures, redirect loops, answers of the wrong shape (HTML pages, JSON that is not what the API
+  returns, truncated bodies) are each one line (:meth:`ZoteroClient.call` is the one place);
+- waits the server asks for (``Retry-After``/``Backoff``) longer than :data:`MAX_SERVER_WAIT` fail at
+  once (``inf`` included), long ones are announced on stderr; the key is never sent over plain
+  ``http://`` to a host other than this machine unless ``$BIBBRIDGE_ALLOW_HTTP=1``;
 - a request counter (every request sent, retries included).
 """
 
@@ -39,6 +44,10 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_ATTEMPTS = 7
 DEFAULT_RETRY_BASE = 1.0  # seconds; doubled per attempt
 RETRY_CAP = 60.0  # never wait longer than this between two attempts (unless the server says so)
+MAX_SERVER_WAIT = 600.0  # a longer Retry-After/Backoff fails the request at once (try again later)
+ANNOUNCE_WAIT = 5.0  # waits at least this long are announced on stderr
+ENV_ALLOW_HTTP = "BIBBRIDGE_ALLOW_HTTP"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class ZoteroError(BibbridgeError):
@@ -57,6 +66,29 @@ class PreconditionFailed(ZoteroError):
 
 class NotFound(ZoteroError):
     """404 for a library or object."""
+
+
+class NotZoteroAnswer(ZoteroError):
+    """The server at the API URL does not answer as the Zotero API does (a redirect loop, an HTML page,
+    JSON of another shape, a truncated body): exit 2, the URL or a proxy needs fixing."""
+
+    exit_code = 2
+
+
+class _WaitTooLong(Exception):
+    """Raised from the response hook: the server asks for a wait longer than MAX_SERVER_WAIT."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def host_of(url: str) -> str:
+    """The host of ``http(s)://host[:port]/…`` (brackets kept for IPv6)."""
+    rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    if rest.startswith("["):
+        return rest.split("]", 1)[0] + "]"
+    return rest.split(":", 1)[0].lower()
 
 
 @dataclass(frozen=True)
@@ -131,7 +163,19 @@ def zotero_settings(library: str | Library | None, api_url: str | None) -> tuple
     url = (api_url or os.environ.get(ENV_API_URL) or configured("api_url") or DEFAULT_API_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"bad Zotero API URL {url!r}: expected http(s)://host[:port]")
+    check_transport(url)
     return lib, url
+
+
+def check_transport(url: str) -> None:
+    """UsageError for a plain ``http://`` URL to another machine: the API key would cross the network
+    in clear text. ``$BIBBRIDGE_ALLOW_HTTP=1`` allows it (a trusted network, a TLS-terminating proxy)."""
+    local = host_of(url) in LOCAL_HOSTS
+    if url.startswith("http://") and not local and os.environ.get(ENV_ALLOW_HTTP) != "1":
+        raise UsageError(
+            f"refusing to send the Zotero API key over plain http:// to {host_of(url)}: use https://, "
+            f"or set {ENV_ALLOW_HTTP}=1 if this network is trusted"
+        )
 
 
 def save_credentials(
@@ -146,6 +190,8 @@ def save_credentials(
     api_key = api_key.strip()
     if not api_key or any(c.isspace() for c in api_key):
         raise UsageError("the Zotero API key is empty or contains spaces")
+    if not api_key.isprintable() or not api_key.isascii():
+        raise UsageError("the Zotero API key contains control or non-ASCII characters (a paste gone wrong?)")
     if library:
         parse_library(library)
     config = load_config()
@@ -176,13 +222,38 @@ def retry_base_from_env() -> float:
 
 
 def _seconds(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After``/``Backoff`` value: a number (``inf`` included) or an HTTP date;
+    None when absent or unreadable."""
     if not value:
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    from ..metadata.http import parse_retry_after
+
+    return parse_retry_after(value)
+
+
+# -- the shapes of the API's answers (a wrong one raises; ZoteroClient.call turns that into a message) --
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """A list of API objects (``{"key", "version", "data": {...}}``, or bare data)."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a JSON array of objects, not {type(value).__name__}")
+    for obj in value:
+        if not isinstance(obj, dict) or not isinstance(obj.get("data", obj), dict):
+            raise TypeError("expected a JSON array of objects")
+        if not isinstance(obj.get("key") or obj.get("data", obj).get("key"), str):
+            raise KeyError("an object without a key")
+    return value
+
+
+def _versions(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object of versions, not {type(value).__name__}")
+    return {str(key): int(version) for key, version in value.items()}
+
+
+def _deletions(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not all(isinstance(keys, list) for keys in value.values()):
+        raise TypeError("expected a JSON object of key lists")
+    return value
 
 
 @dataclass
@@ -220,6 +291,7 @@ class ZoteroClient:
         self.library = library
         self._key = api_key
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        check_transport(self.api_url)
         self.retry_base = retry_base_from_env() if retry_base is None else retry_base
         self.attempts = max(1, attempts)
         self.requests = 0
@@ -241,6 +313,24 @@ class ZoteroClient:
 
     def _on_response(self, response: Any) -> None:
         self._last = response
+        # pyzotero sleeps out Backoff/Retry-After itself (float(value), so "inf" or an HTTP date would
+        # break it): give it plain seconds, refuse waits too long to sit out, announce long ones.
+        for name in ("backoff", "retry-after"):
+            value = response.headers.get(name)
+            if value is None:
+                continue
+            seconds = _seconds(value)
+            if seconds is None:
+                del response.headers[name]
+                continue
+            if seconds > MAX_SERVER_WAIT:
+                raise _WaitTooLong(seconds)
+            response.headers[name] = f"{seconds:.3f}"
+            if seconds >= ANNOUNCE_WAIT:
+                import sys
+
+                print(f"bibbridge: {host_of(self.api_url)} asks to wait {seconds:.0f} s before the next "
+                      "request; waiting", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         self.zot.client.close()
@@ -273,7 +363,8 @@ class ZoteroClient:
             text = response.text
         except Exception:  # noqa: BLE001 - a body that cannot be read is simply not shown
             return ""
-        return scrub(" ".join(text.split())[:200], self._key)
+        # Masked first, then cut: a cut made first could leave part of an echoed key on screen.
+        return scrub(" ".join(text.split()), self._key)[:200]
 
     def _status_error(self, what: str, response: Any) -> BibbridgeError:
         status = response.status_code
@@ -291,10 +382,21 @@ class ZoteroClient:
             return PreconditionFailed(f"{self.library} changed during {what}: {body}")
         return ZoteroError(f"Zotero answered {status} to {what}: {body}")
 
-    def call(self, what: str, fn: Callable[[], T], raw: bool = False) -> T:
+    def _shape_error(self, what: str, exc: BaseException) -> NotZoteroAnswer:
+        response = self._last
+        if response is None:
+            return NotZoteroAnswer(f"unexpected answer to {what} ({type(exc).__name__})")
+        kind = response.headers.get("content-type", "").split(";", 1)[0] or "no content type"
+        return NotZoteroAnswer(f"{self.api_url} does not answer as the Zotero API ({what}: "
+                               f"{response.status_code} {kind}): {self._body(response)}")
+
+    def call(self, what: str, fn: Callable[[], T], raw: bool = False,
+             check: Callable[[Any], Any] | None = None) -> T:
         """Run ``fn`` (one request) with retries; translate every failure into a BibbridgeError.
 
-        ``raw`` calls return an httpx2 response themselves; their status is checked here.
+        ``raw`` calls return an httpx2 response themselves; their status is checked here. ``check``
+        turns the answer into what the caller wants and raises (TypeError, KeyError, ValueError …) when
+        its shape is wrong: that becomes :class:`NotZoteroAnswer`, as every shape error here does.
         """
         import httpx2
         from pyzotero.errors import PyZoteroError
@@ -305,8 +407,23 @@ class ZoteroClient:
             self._last = None
             try:
                 result = fn()
+            except _WaitTooLong as exc:
+                told = "forever" if exc.seconds == float("inf") else f"{exc.seconds:.0f} s"
+                raise ZoteroError(f"{host_of(self.api_url)} asks to wait {told} before {what} (more than "
+                                  f"{MAX_SERVER_WAIT:.0f} s): try again later") from None
+            except httpx2.TooManyRedirects:
+                raise NotZoteroAnswer(f"{what}: {self.api_url} redirects in a loop; is the API URL right?"
+                                      ) from None
             except httpx2.TransportError as exc:
                 reason = f"connection failed ({type(exc).__name__})"
+            except httpx2.HTTPError as exc:  # a body that cannot be decoded, any other request error
+                raise NotZoteroAnswer(scrub(f"{what} failed: {type(exc).__name__}: {exc}", self._key)[:300]
+                                      ) from None
+            except (AttributeError, TypeError, KeyError, IndexError, OverflowError) as exc:
+                if self._last is None:
+                    raise  # no answer to blame: a bug, not the server
+                # JSON that is not what the API returns: pyzotero choked on its shape
+                raise self._shape_error(what, exc) from None
             except (PyZoteroError, ValueError) as exc:
                 # ValueError: pyzotero parsed a non-JSON body as JSON (a 429 on a write does that)
                 response = self._last
@@ -314,12 +431,12 @@ class ZoteroClient:
                     raise ZoteroError(scrub(f"{what} failed: {type(exc).__name__}", self._key)) from None
                 if response.status_code not in RETRY_STATUSES:
                     if 200 <= response.status_code < 300:
-                        raise ZoteroError(f"unexpected answer to {what}: {self._body(response)}") from None
+                        raise self._shape_error(what, exc) from None
                     raise self._status_error(what, response) from None
                 reason = f"server answered {response.status_code}"
             else:
                 if not raw:
-                    return result
+                    return self._checked(what, check, result)
                 response = result
                 if response.status_code in RETRY_STATUSES:
                     reason = f"server answered {response.status_code}"
@@ -327,7 +444,7 @@ class ZoteroClient:
                     raise self._status_error(what, response)
                 else:
                     self._note_backoff(response)
-                    return result
+                    return self._checked(what, check, result)
             if attempt + 1 == self.attempts:
                 break
             delay = min(RETRY_CAP, self.retry_base * 2**attempt)
@@ -339,6 +456,14 @@ class ZoteroClient:
                 delay = max(delay, told or 0.0)
             self._defer(delay)
         raise StillFailing(f"{what} still failing after {self.attempts} attempts: {reason}")
+
+    def _checked(self, what: str, check: Callable[[Any], Any] | None, result: Any) -> Any:
+        if check is None:
+            return result
+        try:
+            return check(result)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise self._shape_error(what, exc) from None
 
     def _get(self, path: str, params: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
         """A GET through pyzotero's client and default headers (for what pyzotero cannot send)."""
@@ -353,18 +478,27 @@ class ZoteroClient:
         def fetch() -> list[dict[str, Any]]:
             return self.zot.top(includeTrashed=1, limit=limit, start=start)
 
-        items = self.call(f"read items {start}-{start + limit}", fetch)
-        headers = self.zot.request.headers
-        return (
-            items,
-            int(headers.get("total-results", len(items))),
-            int(headers.get("last-modified-version", 0)),
-        )
+        def shaped(items: Any) -> tuple[list[dict[str, Any]], int, int]:
+            headers = self.zot.request.headers
+            return (
+                _objects(items),
+                int(headers.get("total-results", len(items))),
+                int(headers.get("last-modified-version", 0)),
+            )
+
+        return self.call(f"read items {start}-{start + limit}", fetch, check=shaped)
 
     def item_versions_since(self, since: int) -> tuple[dict[str, int] | None, int]:
         """``{key: version}`` of top-level items changed after ``since`` (trash included), or None when
         the library has not changed at all (304); and the library version."""
-        response = self.call(
+
+        def shaped(response: Any) -> tuple[dict[str, int] | None, int]:
+            version = int(response.headers.get("last-modified-version", since))
+            if response.status_code == 304:
+                return None, version
+            return _versions(response.json()), version
+
+        return self.call(
             "read item versions",
             lambda: self._get(
                 "/items/top",
@@ -372,19 +506,17 @@ class ZoteroClient:
                 {"If-Modified-Since-Version": str(since)},
             ),
             raw=True,
+            check=shaped,
         )
-        version = int(response.headers.get("last-modified-version", since))
-        if response.status_code == 304:
-            return None, version
-        return {k: int(v) for k, v in response.json().items()}, version
 
     def all_item_versions(self) -> tuple[dict[str, int], int]:
         """``{key: version}`` of every top-level item (trash included): one unpaged request."""
-        versions = self.call(
-            "read item versions", lambda: self.zot.top(includeTrashed=1, format="versions", limit=None)
-        )
-        return {k: int(v) for k, v in versions.items()}, int(
-            self.zot.request.headers.get("last-modified-version", 0)
+        return self.call(
+            "read item versions",
+            lambda: self.zot.top(includeTrashed=1, format="versions", limit=None),
+            check=lambda versions: (
+                _versions(versions), int(self.zot.request.headers.get("last-modified-version", 0))
+            ),
         )
 
     def items_by_key(self, keys: list[str]) -> list[dict[str, Any]]:
@@ -396,25 +528,37 @@ class ZoteroClient:
         return self.call(
             "read items",
             lambda: self.zot.items(itemKey=",".join(keys), includeTrashed=1, limit=MAX_BATCH),
+            check=_objects,
         )
 
     def deleted_since(self, since: int) -> dict[str, list[str]]:
         """Keys of objects deleted after ``since``: ``{"items": [...], "collections": [...], ...}``."""
-        return self.call("read deletions", lambda: self.zot.deleted(since=since))
+        return self.call("read deletions", lambda: self.zot.deleted(since=since), check=_deletions)
 
     def collections_page(self, start: int, since: int | None = None) -> tuple[list[dict[str, Any]], int]:
         """One page of collections (changed after ``since`` when given): (collections, total)."""
         params: dict[str, Any] = {"limit": PAGE_SIZE, "start": start}
         if since is not None:
             params["since"] = since
-        found = self.call("read collections", lambda: self.zot.collections(**params))
-        return found, int(self.zot.request.headers.get("total-results", len(found)))
+        return self.call(
+            "read collections",
+            lambda: self.zot.collections(**params),
+            check=lambda found: (
+                _objects(found), int(self.zot.request.headers.get("total-results", len(found)))
+            ),
+        )
 
     # -- writes -----------------------------------------------------------------------------------
     def _write_result(self, answer: Any) -> WriteResult:
+        try:
+            return self._write_result_of(answer)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self._shape_error(f"a write to {self.library}", exc) from None
+
+    def _write_result_of(self, answer: Any) -> WriteResult:
         result = WriteResult()
         if not isinstance(answer, dict):
-            raise ZoteroError(f"unexpected answer to a write in {self.library}")
+            raise TypeError(f"expected a JSON object, not {type(answer).__name__}")
         for index, obj in (answer.get("successful") or {}).items():
             result.successful[int(index)] = obj
         if not answer.get("successful"):  # very old servers answer only the deprecated "success"

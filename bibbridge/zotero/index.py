@@ -17,6 +17,10 @@ lookups per paper and decodes only the rows that match, whatever the size of the
 
 Items bibbridge is about to create are written here first as *pending* rows (version 0) with their
 client-chosen keys, so an interrupted sync re-sends the same keys instead of making duplicates.
+
+One process at a time holds an index (a lock file beside it; a second ``sync`` waits, saying so). The
+index is a cache: a damaged file (truncated, overwritten, not SQLite) is named in a warning, set aside
+and read again from the server.
 """
 
 from __future__ import annotations
@@ -194,15 +198,92 @@ class LibraryIndex:
     def __init__(self, library: Library, path: str | Path | None = None, api_url: str | None = None) -> None:
         import sqlite3
 
+        from ..atomic import locked
+
         self.library = library
         self.path = Path(path) if path else index_path(library)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if "tags" not in {row[1] for row in self.db.execute("PRAGMA table_info(items)")}:
-            self.db.execute("ALTER TABLE items ADD COLUMN tags TEXT")  # formats 1 and 2
+        self._lock = locked(self.path, f"using the Zotero index of {library} ({self.path})")
+        try:
+            self._lock.__enter__()
+        except OSError as exc:
+            from ..errors import BibbridgeError
+
+            raise BibbridgeError(f"cannot lock the Zotero index: {exc.strerror or exc}", file=str(self.path)
+                                 ) from None
+        try:
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                self._damaged_or_raise(exc)
+                self._open()
+            self._prepare(api_url)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+
+    def _open(self) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(self.path, timeout=30)
+        try:
+            self.db.executescript(SCHEMA)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if "tags" not in {row[1] for row in self.db.execute("PRAGMA table_info(items)")}:
+                self.db.execute("ALTER TABLE items ADD COLUMN tags TEXT")  # formats 1 and 2
+            # A truncated file opens and fails later, mid-sync: compare its size with its page count
+            # (a cheap check; PRAGMA quick_check costs ~0.1 s on a 20,000-item index). A leftover
+            # journal (a crash) holds pages of its own: then SQLite's recovery decides.
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            page_size = self.db.execute("PRAGMA page_size").fetchone()[0]
+            wal = self.path.with_name(self.path.name + "-wal")
+            size = self.path.stat().st_size
+            if not (wal.exists() and wal.stat().st_size) and size < pages * page_size:
+                raise sqlite3.DatabaseError(f"truncated: {size} bytes of {pages * page_size}")
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _damaged_or_raise(self, exc: BaseException) -> None:
+        """Set the file aside when ``exc`` says it is damaged; otherwise (locked, unreadable, a full disk)
+        a one-line error naming the file."""
+        import sqlite3
+
+        if isinstance(exc, sqlite3.OperationalError):
+            from ..errors import BibbridgeError
+
+            raise BibbridgeError(f"cannot use the Zotero index: {exc}", file=str(self.path)) from None
+        self._set_aside(exc)
+
+    def _set_aside(self, exc: BaseException) -> None:
+        """Move a damaged index (and its journal files) out of the way, saying which file it was."""
+        import sys
+
+        print(f"bibbridge: warning: {self.path}: damaged Zotero index ({exc}); set aside as "
+              f"{self.path.name}.damaged, reading the library again from the server", file=sys.stderr)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            part = self.path.with_name(self.path.name + suffix)
+            try:
+                if suffix:
+                    part.unlink()
+                else:
+                    part.replace(self.path.with_name(self.path.name + ".damaged"))
+            except FileNotFoundError:
+                pass
+
+    def _recover(self, exc: BaseException) -> None:
+        """The index broke while in use: start again from an empty one (it is a cache)."""
+        try:
+            self.db.close()
+        except Exception:  # noqa: BLE001 - closing a broken database may fail too; it is discarded
+            pass
+        self._damaged_or_raise(exc)
+        self._open()
+        self._prepare(self._api_url)
+
+    def _prepare(self, api_url: str | None) -> None:
+        self._api_url = api_url
         found = self._meta("format")
         if found in ("1", "2"):
             if found == "1":
@@ -231,8 +312,15 @@ class LibraryIndex:
         self.close()
 
     def close(self) -> None:
-        self.db.commit()
-        self.db.close()
+        import sqlite3
+
+        try:
+            self.db.commit()
+            self.db.close()
+        except sqlite3.ProgrammingError:  # closed already (a damaged file being set aside)
+            pass
+        finally:
+            self._lock.__exit__(None, None, None)
 
     def _meta(self, name: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -453,11 +541,19 @@ class LibraryIndex:
 
     # -- refresh --------------------------------------------------------------------------------------
     def refresh(self, client: ZoteroClient, progress: Progress | None = None) -> RefreshStats:
-        """Bring the index up to date with the server (see the module docstring)."""
+        """Bring the index up to date with the server (see the module docstring). A database error on the
+        way (the file damaged while in use) sets the file aside and reads the library again."""
+        import sqlite3
+
         before = client.requests
-        since = self.version
-        stats = self._full_read(client, progress) if since is None else self._incremental(client, since)
-        self.db.commit()
+        try:
+            since = self.version
+            stats = self._full_read(client, progress) if since is None else self._incremental(client, since)
+            self.db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            stats = self._full_read(client, progress)
+            self.db.commit()
         stats.requests = client.requests - before
         stats.version = self.version or 0
         return stats
