@@ -192,6 +192,11 @@ class PoliteClient:
                     raise FetchError(f"{self.name}: {self.unreachable} could not be reached") from None
                 except httpx2.TransportError as exc:
                     problem = f"connection failed ({type(exc).__name__})"
+                except httpx2.TooManyRedirects:
+                    self._failures += 1
+                    raise FetchError(f"{self.name}: {self.host} redirects in a loop") from None
+                except httpx2.InvalidURL as exc:  # e.g. a query too long for a URL: a stable refusal
+                    raise FetchError(f"{self.name}: request not sent ({exc})") from None
                 else:
                     if response.status_code not in RETRY_STATUSES:
                         self._failures = 0

@@ -223,9 +223,16 @@ def _search(services: _Services, work: _Work, source: str) -> list[Candidate] | 
     return candidates
 
 
+#: Longer "titles" are not searched for (real ones stay well under 300 characters; search URLs break).
+MAX_SEARCH_TITLE = 1000
+
+
 def _find(services: _Services, work: _Work, sources: Sequence[str]) -> None:
     if not fold(work.paper.title):
         work.reasons.append("no title to search for")
+        return
+    if len(work.paper.title) > MAX_SEARCH_TITLE:  # not a title (a pasted abstract, a broken digest)
+        work.reasons.append(f"title longer than {MAX_SEARCH_TITLE} characters: not searched")
         return
     for source in sources:
         candidates = _search(services, work, source)
