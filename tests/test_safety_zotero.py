@@ -253,3 +253,53 @@ def test_a_damaged_index_is_named_and_rebuilt_from_the_server(bibbridge_home: Pa
         assert len(titles) == 99 and len(set(titles)) == 99
         assert server.errors == []
 
+
+
+class _LoginPageOnWrites(QuietHandler):
+    """A captive portal in front of the real (fake) server: reads pass through, every write to
+    ``/items`` is answered 200 with an HTML login page."""
+
+    def _forward(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.command == "POST" and "/items" in self.path:
+            page = b"<html><body>Login to the network</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        skip = ("host", "content-length", "accept-encoding")
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        url = self.server.upstream + self.path  # type: ignore[attr-defined]
+        request = urllib.request.Request(url, data=body, method=self.command, headers=headers)
+        try:
+            answer = urllib.request.urlopen(request)  # noqa: S310 - loopback only
+            status, headers, data = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as exc:
+            status, headers, data = exc.code, exc.headers, exc.read()
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("transfer-encoding", "content-length", "connection", "server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
+
+
+def test_a_write_answered_by_an_html_page_stops_the_sync_with_one_line() -> None:
+    with ZoteroServer(api_key=KEY) as server:
+        with serve(_LoginPageOnWrites, upstream=server.url) as (portal, _):
+            message = one_error_line(run(*sync_args(portal, "--no-resolve")), exit_code=2)
+        assert "does not answer as the Zotero API" in message and "text/html" in message
+        # nothing was written; the same sync straight to the server puts each paper in once
+        again = run(*sync_args(server.url, "--no-resolve"))
+        assert again.returncode == 0, again.stderr
+        titles = [i["title"] for i in server.items() if not i.get("parentItem")]
+        assert len(titles) == 30 and len(set(titles)) == 30

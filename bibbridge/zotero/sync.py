@@ -40,6 +40,7 @@ from .client import (
     MAX_BATCH,
     Library,
     PreconditionFailed,
+    NotZoteroAnswer,
     StillFailing,
     WriteResult,
     ZoteroClient,
@@ -360,13 +361,13 @@ class _Sync:
             objects = [{**data, "key": key, "version": 0} for key, _, data in batch]
             try:
                 result = self.client.create_items(objects, None)
-            except PreconditionFailed:
+            except (PreconditionFailed, NotZoteroAnswer):
                 raise
             except ZoteroError as exc:  # the rows stay: the next run sends them again
                 message = f"{exc.message} (sent again by the next run)"
                 for _, parent, data in batch:
                     self._child_failed(paper_of.get(parent), parent, data, 0, message)
-                if "still failing" in exc.message:
+                if isinstance(exc, StillFailing):
                     raise _GiveUp() from None
                 continue
             self.wrote = True
@@ -424,14 +425,14 @@ class _Sync:
             links = self._plan_links([(paper, item) for paper, item, obj in batch if "archiveID" in obj])
             try:
                 result = self.client.update_items([obj for _, _, obj in batch])
-            except PreconditionFailed:
+            except (PreconditionFailed, NotZoteroAnswer):
                 self.index.remove_children(links)
                 self.index.db.commit()
                 raise
             except ZoteroError as exc:  # not written: the next run tries again
                 self.index.remove_children(links)
                 self.index.db.commit()
-                if "still failing" in exc.message:
+                if isinstance(exc, StillFailing):
                     raise _GiveUp() from None
                 continue
             self.wrote = True
@@ -540,7 +541,7 @@ class _Sync:
         own = self.index.own_versions(item.key for item in items)
         try:
             result = self.client.update_items(objects)
-        except PreconditionFailed:
+        except (PreconditionFailed, NotZoteroAnswer):
             raise  # whole-request 412: refresh and plan again, as for every write of the sync
         except ZoteroError as exc:
             for item in items:
@@ -650,7 +651,7 @@ class _Sync:
         self.index.add_pending(objects)  # durable before the request, children too: re-runs re-send keys
         try:
             result = self.client.create_items(objects, self.version)
-        except PreconditionFailed:
+        except (PreconditionFailed, NotZoteroAnswer):  # NotZoteroAnswer: the URL is wrong, stop (exit 2)
             raise
         except ZoteroError as exc:
             for paper in batch:
