@@ -39,8 +39,8 @@ from ..text import arxiv_doi
 from .client import (
     MAX_BATCH,
     Library,
-    PreconditionFailed,
     NotZoteroAnswer,
+    PreconditionFailed,
     StillFailing,
     WriteResult,
     ZoteroClient,
