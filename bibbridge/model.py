@@ -34,7 +34,6 @@ FIELD_ORDER = (
 )
 
 URL_KINDS = ("code", "project", "other")
-_LANDING_ORDER = ("project", "code", "other")
 
 
 def empty_urls() -> dict[str, list[str]]:
@@ -132,13 +131,21 @@ class Paper:
 
     @property
     def landing_url(self) -> str | None:
-        """Where a reader should land: the arXiv abstract page, else the project page, code or
-        any other link; None when the paper has no link at all."""
+        """The paper's one link (every output's URL): the arXiv abstract page when the id is known, else
+        a Hugging Face paper page, else the first project page that is not on a code host; None
+        otherwise. A repository is never the paper's link (code links go to notes and children)."""
         if self.arxiv_id:
             return f"https://arxiv.org/abs/{self.arxiv_id}"
-        for kind in _LANDING_ORDER:
-            if self.urls.get(kind):
-                return self.urls[kind][0]
+        for kind in ("project", "other", "code"):
+            for url in self.urls.get(kind, []):
+                rest = url.split("://", 1)[-1].lower().removeprefix("www.")
+                if rest.startswith(("huggingface.co/papers/", "hf.co/papers/")):
+                    return url
+        from .readers.urls import classify  # the one rule for what a code host is
+
+        for url in self.urls.get("project", []):
+            if classify(url) != "code":
+                return url
         return None
 
     # -- (de)serialisation --------------------------------------------------------------------

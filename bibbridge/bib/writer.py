@@ -119,27 +119,10 @@ def paper_doi(paper: Paper) -> str | None:
     return arxiv_doi(paper.arxiv_id) if paper.arxiv_id else None
 
 
-def _is_hf_paper_page(url: str) -> bool:
-    rest = url.split("://", 1)[-1].lower().removeprefix("www.")
-    return rest.startswith(("huggingface.co/papers/", "hf.co/papers/"))
-
-
 def paper_link(paper: Paper) -> str | None:
-    """The entry's one link, to the paper itself: the arXiv abstract page when the id is known, else a
-    Hugging Face paper page, else the first project page that is not on a code host; None otherwise
-    (a repository is never the paper's link)."""
-    if paper.arxiv_id:
-        return f"https://arxiv.org/abs/{paper.arxiv_id}"
-    every = [u for kind in ("project", "other", "code") for u in paper.urls.get(kind, [])]
-    for url in every:
-        if _is_hf_paper_page(url):
-            return url
-    from ..readers.urls import classify  # the one rule for what a code host is
-
-    for url in paper.urls.get("project", []):
-        if classify(url) != "code":
-            return url
-    return None
+    """The entry's one link, to the paper itself (:attr:`bibbridge.model.Paper.landing_url`, the one
+    rule the Zotero item's URL follows too)."""
+    return paper.landing_url
 
 
 def other_links(paper: Paper, shown: str | None) -> list[tuple[str, list[str]]]:
