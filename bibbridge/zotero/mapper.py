@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..model import Paper
-from ..text import arxiv_doi, find_arxiv_id, normalise_arxiv_id, normalise_doi, normalise_title
+from ..text import arxiv_doi, find_arxiv_id, normalise_arxiv_id, normalise_doi
 
 ITEM_TYPE = "preprint"
 ARXIV_CATALOG = "arXiv.org"
@@ -501,12 +501,12 @@ def paper_identities(paper: Paper) -> set[str]:
 
 
 def title_identity(title: str) -> str | None:
-    """``title:<folded>``; a title that folds to nothing (all symbols) is compared as written."""
-    folded = normalise_title(title)
-    if folded:
-        return f"title:{folded}"
-    written = " ".join(title.casefold().split())
-    return f"title:={written}" if written else None
+    """``title:<folded title>`` by the one rule (:func:`bibbridge.identity.title_key`), for the index's
+    SQL prefilter: it must find every item the identity rule would call the same paper."""
+    from ..identity import title_key
+
+    key = title_key(title)
+    return f"title:{key}" if key else None
 
 
 def creator_names(data: dict[str, Any]) -> list[str]:
