@@ -103,3 +103,30 @@ def test_the_cli_prints_the_warning_and_keeps_the_key(tmp_path: Path) -> None:
     warning = [line for line in proc.stderr.splitlines() if line.startswith("bibbridge: warning:")]
     assert len(warning) == 1 and "Generative^Marginalization2023" in warning[0]
     assert "@misc{Generative^Marginalization2023," in (tmp_path / "r.bib").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("old_key", ["calculus@graphs2023", "doe#hash2024"])
+def test_a_key_given_out_before_that_no_bib_can_hold_is_written_portable_and_read_back(
+    tmp_path: Path, old_key: str
+) -> None:
+    """A kept key with ``@`` (an older bibbridge's unidecode of ə) or ``#`` (a Zotero item's) would
+    make a file BibTeX and our own reader refuse: it is written in its portable form, named in one
+    warning, and the next merge reads the file back and adds nothing."""
+    digest = digest_path(sorted(REAL_DIGESTS)[0])
+    first = read_digests([digest], as_of=AS_OF).papers[0]
+    with KeyRegistry() as registry:
+        registry.record(first, old_key)
+    target = tmp_path / "r.bib"
+    argv = [str(ROOT / ".venv" / "bin" / "bibbridge"), "bib", str(digest), "--as-of", AS_OF, "--no-resolve",
+            "-o", str(target)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if line.startswith("bibbridge: warning:")]
+    assert len(warning) == 1 and old_key in warning[0] and "no .bib can hold it" in warning[0]
+    written = target.read_text(encoding="utf-8")
+    portable = old_key.replace("@", "").replace("#", "")
+    assert f"{{{old_key}," not in written and f"@misc{{{portable}," in written
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "added 0" in again.stderr and target.read_text(encoding="utf-8") == written

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Paper, dedupe
-from .writer import STYLES, entries_text, warn_unportable_keys
+from .writer import STYLES, entries_text, warn_unportable_keys, writable_keys
 
 if TYPE_CHECKING:
     from ..keys import KeyFormula, KeyRegistry
@@ -54,7 +54,8 @@ def render(papers: list[Paper], keys: dict[str, str], style: str) -> str:
 
     A key given out earlier that pandoc or ``\\cite`` cannot take is kept (never re-keyed silently)
     and named in a :class:`~bibbridge.bib.writer.CitationKeyWarning`."""
-    warn_unportable_keys(keys[p.identity] for p in papers)
+    keys = writable_keys({p.identity: keys[p.identity] for p in papers})
+    warn_unportable_keys(keys.values())
     if check_style(style) == "csl-json":
         from .csl import to_csl_json_text
 

@@ -33,7 +33,9 @@ STYLES = ("bibtex", "biblatex", "csl-json")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # Characters BibTeX, biber or bibtexparser cannot take in a citation key.
-_BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
+# What BibTeX, biber or bibtexparser refuse in a key, and what our own reader takes for a broken entry
+# (bibbridge.bib.reader._ODD_KEY: "@" too), so that every file we write is one we read back.
+_BAD_KEY = re.compile(r"[\s,{}()\"@#%'=~\\]")
 _AND = re.compile(r"(?i)\band\b")  # BibTeX's name separator
 
 #: (name, value, bare): ``bare`` values (month macros) are written without braces.
@@ -63,6 +65,31 @@ def warn_unportable_keys(keys: Iterable[str]) -> list[str]:
             stacklevel=2,
         )
     return bad
+
+
+def writable_keys(keys: dict[str, str]) -> dict[str, str]:
+    """``keys`` with each key no .bib can hold (:func:`check_key` refuses it: ``doe@at2024``, ``a#b``,
+    kept from an older registry or a Zotero item) replaced by its portable form, with a warning naming
+    both: writing it would make a file that BibTeX and our own reader refuse. Deterministic, so every
+    run writes the same replacement."""
+    from ..keys.formula import portable_key
+
+    out = dict(keys)
+    for identity, key in keys.items():
+        try:
+            check_key(key)
+        except ValueError:
+            new = portable_key(key)
+            if not new or new.isdigit():
+                new = f"key{new}"
+            out[identity] = new
+            warnings.warn(
+                f"citation key {key} was given out before but no .bib can hold it (BibTeX and bibbridge's"
+                f" reader refuse it); written as {new}",
+                CitationKeyWarning,
+                stacklevel=2,
+            )
+    return out
 
 
 def check_key(key: str) -> str:
