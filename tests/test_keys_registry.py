@@ -290,3 +290,25 @@ def test_two_processes_never_hand_out_the_same_key(tmp_path: Path) -> None:
     assert len({key_fold(k) for k in keys}) == 80
     with KeyRegistry(path) as reg:
         assert len(reg.all_keys()) == 80
+
+
+def test_a_registry_of_the_older_title_rule_still_finds_a_title_with_tex_math(tmp_path):
+    """Schema 1 folded ``$^3$He`` as "3 he"; the one rule now decodes the math first ("3he"). Opening
+    an older registry recomputes its title keys, so the key given out is found, not made again."""
+    import sqlite3
+
+    from bibbridge.keys import KeyRegistry
+    from bibbridge.model import Paper
+    from bibbridge.text import fold
+
+    paper = Paper(title="Measuring $^3$He polarisation with $\\alpha$ particles")
+    path = tmp_path / "state.sqlite"
+    with KeyRegistry(path) as registry:
+        registry.record(paper, "Measuring3$HePolarisation")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE keys_entries SET title_key = ?", (fold(paper.title),))  # as schema 1 wrote it
+    db.execute("UPDATE keys_schema SET version = 1")
+    db.commit()
+    db.close()
+    with KeyRegistry(path) as registry:
+        assert registry.assign([paper]) == {paper.identity: "Measuring3$HePolarisation"}

@@ -27,7 +27,8 @@ from .formula import KeyFormula, compile_formula, resolve_formula
 if TYPE_CHECKING:
     from ..model import Paper
 
-SCHEMA_VERSION = 1
+#: 2: title_key recomputed by identity.title_key (TeX math in a title decoded before folding).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys_schema (version INTEGER NOT NULL);
@@ -105,12 +106,27 @@ class KeyRegistry:
             row = self._db.execute("SELECT version FROM keys_schema").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO keys_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] < SCHEMA_VERSION:
+                self._upgrade(row[0])
             elif row[0] > SCHEMA_VERSION:
                 raise UsageError(
                     f"the key registry has schema version {row[0]}; this bibbridge knows up to "
                     f"{SCHEMA_VERSION}: upgrade bibbridge",
                     file=str(self.path),
                 )
+
+    def _upgrade(self, version: int) -> None:
+        """Rows written by an older rule get the current one's title_key, so a paper that was given a
+        key is found again by its title (inside _setup's transaction)."""
+        from ..identity import title_key
+
+        if version < 2:
+            rows = self._db.execute("SELECT id, title FROM keys_entries").fetchall()
+            self._db.executemany(
+                "UPDATE keys_entries SET title_key = ? WHERE id = ?",
+                [(title_key(title) if title else "", row_id) for row_id, title in rows],
+            )
+        self._db.execute("UPDATE keys_schema SET version = ?", (SCHEMA_VERSION,))
 
     # -- plumbing -------------------------------------------------------------------------------
     def __enter__(self) -> KeyRegistry:
