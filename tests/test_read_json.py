@@ -182,3 +182,20 @@ def test_real_hub_answers_conform(shared_dir: Path):
     assert content.urls["code"] == ["https://github.com/eval-sys/mcpmark"]
     assert content.urls["project"] == ["https://mcpmark.ai/"]
     assert content.organization == "NationalUniversityofSingapore National University of Singapore"
+
+
+def test_json_lines_records_are_cleaned_like_every_other_readers(tmp_path):
+    """A decomposed é (NFD) from a hand-written record is composed, as the text and JSON readers do,
+    so the ASCII .bib style writes {\\'e}, not '?'."""
+    import json
+
+    from bibbridge import read_digests, to_bibtex
+
+    source = tmp_path / "papers.jsonl"
+    record = {"title": "Cafe\u0301 Models", "authors": ["Jose\u0301 Mu\u0308ller"],
+              "source": {"file": "x", "line": 1}}
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (paper,) = read_digests([source]).papers
+    assert paper.title == "Caf\u00e9 Models" and paper.authors == ["Jos\u00e9 M\u00fcller"]
+    text = to_bibtex([paper])
+    assert "?" not in text and "Caf{\\'e}" in text

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import InputError, ReadWarning
 from ..model import Paper
 from . import Reader
+from .decode import clean_text
 
 #: Keys every record bibbridge writes carries (and a Hub paper object does not: it says ``summary``).
 _SIGNATURE = frozenset({"title", "abstract", "authors", "urls", "source"})
@@ -70,9 +71,15 @@ def _check(data: Any, file: str | None, line: int) -> Paper:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise InputError(f"{name!r} must be a whole number or null", file=file, line=line)
     try:
-        return Paper.from_dict(data)
+        paper = Paper.from_dict(data)
     except (TypeError, ValueError) as exc:
         raise InputError(f"not a paper record ({exc})", file=file, line=line) from None
+    # the same clean-up as every other reader (NFC, odd spaces): records written by hand or by another
+    # tool are otherwise written as "?" by the ASCII .bib style (a decomposed "é")
+    paper.title = clean_text(paper.title)
+    paper.abstract = clean_text(paper.abstract or "")
+    paper.authors = [clean_text(name) for name in paper.authors]
+    return paper
 
 
 def read(text: str, file: str | None, as_of: datetime.date) -> tuple[list[Paper], list[ReadWarning]]:
