@@ -129,10 +129,9 @@ def csl_arxiv_id(item: Mapping[str, Any]) -> str | None:
 
 
 def csl_ids(item: Mapping[str, Any]) -> Ids:
-    """The :class:`Ids` of a CSL-JSON item (``DOI``, :func:`csl_arxiv_id`, ``title`` LaTeX decoded:
-    Better BibTeX may leave some)."""
-    title = str(item.get("title") or "")
-    return make_ids(csl_arxiv_id(item), str(item.get("DOI") or ""), bib_title(title) if title else "")
+    """The :class:`Ids` of a CSL-JSON item (``DOI``, :func:`csl_arxiv_id`, ``title``). CSL titles are
+    plain text, as a Paper's are: not LaTeX-decoded (a title ``\\textbf{Bold} claim`` is those words)."""
+    return make_ids(csl_arxiv_id(item), str(item.get("DOI") or ""), str(item.get("title") or ""))
 
 
 def zotero_ids(data: Mapping[str, Any]) -> Ids:

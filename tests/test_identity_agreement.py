@@ -125,3 +125,15 @@ def test_a_title_with_tex_math_is_found_again_in_the_file_we_wrote(tmp_path):
     again = merge_bib(papers, bib)
     assert again.added == [] and len(again.skipped) == 2
     assert bib.read_bytes() == written
+
+
+def test_a_csl_json_target_finds_again_titles_with_backslashes_and_braces(tmp_path):
+    """CSL-JSON titles are plain text, as the papers' are: a title holding ``\\``, ``{`` or ``}`` is the
+    same paper in the file we wrote (it was added again on every run)."""
+    target = tmp_path / "refs.json"
+    papers = [Paper(title="\\textbf{Bold} claim"), Paper(title="a}b{c unbalanced"),
+              Paper(title="Back\\slash ~tilde"), Paper(title="$^3$He in a {box}")]
+    assert len(merge_bib(papers, target, style="csl-json").added) == 4
+    written = target.read_bytes()
+    again = merge_bib(papers, target, style="csl-json")
+    assert again.added == [] and target.read_bytes() == written

@@ -114,7 +114,9 @@ class ExistingEntries:
     :mod:`bibbridge.identity`. Only what can match is indexed: with 20,000 entries and a few hundred
     papers, most titles are ruled out by their first word without being folded."""
 
-    def __init__(self, records: list[Record], papers: list[Paper]) -> None:
+    def __init__(self, records: list[Record], papers: list[Paper], latex: bool = True) -> None:
+        """``latex``: the titles are BibTeX values (decoded by the one decoder); False for CSL-JSON,
+        whose titles are plain text, as the papers' are."""
         self.records = records
         self.keys = [key for key, _, _ in records]
         self._by_key: dict[str, int] | None = None
@@ -131,15 +133,17 @@ class ExistingEntries:
             title = fields.get("title")
             if not title:
                 continue
-            # A backslash or a brace changes the words (\emph{Deep}, {G}PT); ~ and $ fold away anyway.
-            if not title.isascii() or "\\" in title or "{" in title:
+            # A backslash or a brace changes the words (\emph{Deep}, {G}PT); "$" math is decoded before
+            # folding (identity.title_key), so its first word is not the raw one either.
+            if not title.isascii() or "$" in title or (latex and ("\\" in title or "{" in title)):
                 odd.append(i)
                 continue
             m = first_word(title)
             if m is not None and m.group(1).lower() in first_words:
                 candidates[i] = title_key(title)
         # One pass of the one decoder over those titles; non-ASCII ones folded first (™ → tm is a word).
-        decoded = latex_to_text_many([records[i][2]["title"] for i in odd])
+        odd_titles = [records[i][2]["title"] for i in odd]
+        decoded = latex_to_text_many(odd_titles) if latex else odd_titles
         for i, text in zip(odd, decoded, strict=True):
             if text.isascii():
                 m = first_word(text)
@@ -158,7 +162,8 @@ class ExistingEntries:
                     want_arxiv and bib_arxiv_id(fields) in want_arxiv
                 ):
                     title = fields.get("title") or ""
-                    candidates[i] = title_key(latex_to_text_many([title])[0]) if title else ""
+                    text = latex_to_text_many([title])[0] if latex and title else title
+                    candidates[i] = title_key(text) if text else ""
         for i in sorted(candidates):
             key, line, fields = records[i]
             if want_doi or want_arxiv:
@@ -370,7 +375,7 @@ def _merge(papers: Iterable[Paper], target: Path, real: Path, style: str, formul
         text, utf8 = raw.decode("latin-1"), False
     unique = dedupe(list(papers))
     records = _existing_csl(text, target) if style == "csl-json" else _existing_bib(text, target, unique)
-    existing = ExistingEntries(records, unique)
+    existing = ExistingEntries(records, unique, latex=style != "csl-json")
 
     new: list[Paper] = []
     found: list[tuple[Paper, str]] = []
