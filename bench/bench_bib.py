@@ -57,7 +57,10 @@ def bench_merge(runs: int, entries: int, profile: bool) -> None:
             env = {**os.environ, "BIBBRIDGE_HOME": str(home)}
             return subprocess.run(
                 [bibbridge, "bib", str(DIGEST), "--as-of", AS_OF, "-o", str(target)],
-                env=env, capture_output=True, text=True, check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
 
         def timed(home: Path, target: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
@@ -82,11 +85,15 @@ def bench_merge(runs: int, entries: int, profile: bool) -> None:
             again_cpu.append(cpu)
             target.unlink()
         print(f"  {proc.stderr.strip().splitlines()[-1]}")
-        print(f"merge 233 new papers, whole process: median {statistics.median(first):.3f} s wall "
-              f"(min {min(first):.3f}, max {max(first):.3f}; target <= 1.5 s), "
-              f"{statistics.median(first_cpu):.3f} s CPU")
-        print(f"merge again (all found, nothing written): median {statistics.median(again):.3f} s wall, "
-              f"{statistics.median(again_cpu):.3f} s CPU")
+        print(
+            f"merge 233 new papers, whole process: median {statistics.median(first):.3f} s wall "
+            f"(min {min(first):.3f}, max {max(first):.3f}; target <= 1.5 s), "
+            f"{statistics.median(first_cpu):.3f} s CPU"
+        )
+        print(
+            f"merge again (all found, nothing written): median {statistics.median(again):.3f} s wall, "
+            f"{statistics.median(again_cpu):.3f} s CPU"
+        )
         print(f"load average: {os.getloadavg()[0]:.1f}")
 
         if profile:
@@ -112,13 +119,18 @@ def synthetic_papers(n: int):
     out = []
     for i in range(n):
         p = real[i % len(real)]
-        out.append(Paper(
-            title=f"{p.title} (part {i})", abstract=p.abstract,
-            authors=["Zoë Müller", "Wei Zhang", "Aaron van den Oord", "Łukasz Kaiser", "Jane Doe"],
-            author_count=7, published=f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
-            arxiv_id=f"24{i % 12 + 1:02d}.{i:05d}", primary_category="cs.LG",
-            urls={"code": [f"https://github.com/example/repo{i}"], "project": [], "other": []},
-        ))
+        out.append(
+            Paper(
+                title=f"{p.title} (part {i})",
+                abstract=p.abstract,
+                authors=["Zoë Müller", "Wei Zhang", "Aaron van den Oord", "Łukasz Kaiser", "Jane Doe"],
+                author_count=7,
+                published=f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                arxiv_id=f"24{i % 12 + 1:02d}.{i:05d}",
+                primary_category="cs.LG",
+                urls={"code": [f"https://github.com/example/repo{i}"], "project": [], "other": []},
+            )
+        )
     return out
 
 

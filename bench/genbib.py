@@ -21,8 +21,18 @@ _FAMILY = (
     "Petrov Novak Kowalski Silva Santos Oliveira Pereira Costa"
 ).split()
 # Names as users' files really hold them: LaTeX accent macros (nested braces) and raw UTF-8.
-_FAMILY_SPECIAL = ("M{\\\"u}ller", "G{\\\"o}del", "Erd{\\H{o}}s", "Sch{\\\"o}lkopf", "Müller", "Łukasiewicz",
-                   "Dvořák", "Björk", "van der Berg", "{de la Cruz}")
+_FAMILY_SPECIAL = (
+    'M{\\"u}ller',
+    'G{\\"o}del',
+    "Erd{\\H{o}}s",
+    'Sch{\\"o}lkopf',
+    "Müller",
+    "Łukasiewicz",
+    "Dvořák",
+    "Björk",
+    "van der Berg",
+    "{de la Cruz}",
+)
 _GIVEN = (
     "James Mary John Wei Jing Yan Li Ravi Priya Carlos Ana Luca Marco Sophie Pierre Hans Anna Yuki Hiroshi "
     "Min-jun Ji-woo Olga Ivan Jan Piotr João Maria Ahmed Fatima David Sarah Michael Emily Daniel Laura "
@@ -37,18 +47,40 @@ _WORDS = (
     "adaptive contrastive self-supervised zero-shot few-shot instruction preference reward human feedback "
     "the of and for with in on via to a an from towards beyond without using through under"
 ).split()
-_PROTECTED = ("{GPT}-4", "{LoRA}", "{BERT}", "{CLIP}", "{LLaMA}", "{ImageNet}", "{RL}", "{3D}", "{MoE}",
-              "{ViT}", "{Q}-learning", "{Bayesian}", "{M{\\\"o}bius}")
-_VENUES = ("Advances in Neural Information Processing Systems",
-           "International Conference on Machine Learning",
-           "International Conference on Learning Representations", "Proceedings of the {IEEE/CVF} Conference "
-           "on Computer Vision and Pattern Recognition", "Annual Meeting of the Association for "
-           "Computational Linguistics")
-_JOURNALS = ("Nature", "Science", "Journal of Artificial Intelligence Research", "{IEEE} Transactions on "
-             "Pattern Analysis and Machine Intelligence", "Transactions on Machine Learning Research")
-_MACROS = {"jmlr": "Journal of Machine Learning Research",
-           "tacl": "Transactions of the Association for Computational Linguistics",
-           "pami": "{IEEE} Transactions on Pattern Analysis and Machine Intelligence"}
+_PROTECTED = (
+    "{GPT}-4",
+    "{LoRA}",
+    "{BERT}",
+    "{CLIP}",
+    "{LLaMA}",
+    "{ImageNet}",
+    "{RL}",
+    "{3D}",
+    "{MoE}",
+    "{ViT}",
+    "{Q}-learning",
+    "{Bayesian}",
+    '{M{\\"o}bius}',
+)
+_VENUES = (
+    "Advances in Neural Information Processing Systems",
+    "International Conference on Machine Learning",
+    "International Conference on Learning Representations",
+    "Proceedings of the {IEEE/CVF} Conference on Computer Vision and Pattern Recognition",
+    "Annual Meeting of the Association for Computational Linguistics",
+)
+_JOURNALS = (
+    "Nature",
+    "Science",
+    "Journal of Artificial Intelligence Research",
+    "{IEEE} Transactions on Pattern Analysis and Machine Intelligence",
+    "Transactions on Machine Learning Research",
+)
+_MACROS = {
+    "jmlr": "Journal of Machine Learning Research",
+    "tacl": "Transactions of the Association for Computational Linguistics",
+    "pami": "{IEEE} Transactions on Pattern Analysis and Machine Intelligence",
+}
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _CATEGORIES = ("cs.CL", "cs.LG", "cs.CV", "cs.AI", "stat.ML", "cs.RO")
 
@@ -126,26 +158,36 @@ def _entry(rng: random.Random, taken: set[str], index: int) -> str:
         entry_type = "article"
         journal = rng.choice(list(_MACROS)) if rng.random() < 0.3 else "{" + rng.choice(_JOURNALS) + "}"
         first = rng.randint(1, 900)
-        fields += [("journal", journal), ("volume", f"{{{rng.randint(1, 60)}}}"),
-                   ("number", f"{{{rng.randint(1, 12)}}}"),
-                   ("pages", f"{{{first}--{first + rng.randint(5, 30)}}}")]
+        fields += [
+            ("journal", journal),
+            ("volume", f"{{{rng.randint(1, 60)}}}"),
+            ("number", f"{{{rng.randint(1, 12)}}}"),
+            ("pages", f"{{{first}--{first + rng.randint(5, 30)}}}"),
+        ]
     elif kind < 0.6:
         entry_type = "inproceedings"
         first = rng.randint(1, 9000)
-        fields += [("booktitle", "{" + rng.choice(_VENUES) + "}"),
-                   ("pages", f"{{{first}--{first + rng.randint(5, 15)}}}")]
+        fields += [
+            ("booktitle", "{" + rng.choice(_VENUES) + "}"),
+            ("pages", f"{{{first}--{first + rng.randint(5, 15)}}}"),
+        ]
     elif kind < 0.95:
         entry_type = "misc"
         arxiv = f"{year % 100:02d}{rng.randint(1, 12):02d}.{rng.randint(1, 29999):05d}"
-        fields += [("eprint", "{" + arxiv + "}"), ("archivePrefix", "{arXiv}"),
-                   ("primaryClass", "{" + rng.choice(_CATEGORIES) + "}"),
-                   ("url", "{https://arxiv.org/abs/" + arxiv + "}")]
+        fields += [
+            ("eprint", "{" + arxiv + "}"),
+            ("archivePrefix", "{arXiv}"),
+            ("primaryClass", "{" + rng.choice(_CATEGORIES) + "}"),
+            ("url", "{https://arxiv.org/abs/" + arxiv + "}"),
+        ]
         if rng.random() < 0.5:
             fields.append(("doi", "{10.48550/arXiv." + arxiv + "}"))
     else:
         entry_type = "online"
-        fields += [("url", f"{{https://example.org/posts/{index}}}"),
-                   ("urldate", f"{{2025-01-{rng.randint(1, 28):02d}}}")]
+        fields += [
+            ("url", f"{{https://example.org/posts/{index}}}"),
+            ("urldate", f"{{2025-01-{rng.randint(1, 28):02d}}}"),
+        ]
     # Some hand-written entries use bare numbers or quotes, as users' files do.
     style = rng.random()
     fields.append(("year", str(year) if style < 0.3 else (f'"{year}"' if style < 0.4 else f"{{{year}}}")))
@@ -179,7 +221,7 @@ def generate_bib(n_entries: int, seed: int = 0) -> str:
         if index and index % 500 == 0:
             parts.append(f"\n% ---- section {index // 500} ----\n\n")
         if index and index % 2000 == 0:
-            parts.append(f"@string{{venue{index} = \"Workshop number {index}\"}}\n\n")
+            parts.append(f'@string{{venue{index} = "Workshop number {index}"}}\n\n')
         parts.append(_entry(rng, taken, index))
         parts.append("\n")
     parts.append("@comment{jabref-meta: databaseType:bibtex;}\n")
@@ -189,5 +231,8 @@ def generate_bib(n_entries: int, seed: int = 0) -> str:
 if __name__ == "__main__":  # pragma: no cover - manual use: python bench/genbib.py 20000 > big.bib
     import sys
 
-    sys.stdout.write(generate_bib(int(sys.argv[1]) if len(sys.argv) > 1 else 1000,
-                                  int(sys.argv[2]) if len(sys.argv) > 2 else 0))
+    sys.stdout.write(
+        generate_bib(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 1000, int(sys.argv[2]) if len(sys.argv) > 2 else 0
+        )
+    )

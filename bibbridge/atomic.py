@@ -130,12 +130,16 @@ def locked(path: str | os.PathLike[str], doing: str | None = None) -> Iterator[N
                     break
                 except BlockingIOError:
                     if not told:
-                        print(f"bibbridge: waiting for another bibbridge {doing or f'writing {target}'}",
-                              file=sys.stderr, flush=True)
+                        print(
+                            f"bibbridge: waiting for another bibbridge {doing or f'writing {target}'}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                         told = True
                     if time.monotonic() > deadline:
-                        raise OSError(f"still locked by another process after {LOCK_WAIT:g} s "
-                                      f"(lock file {lock_path})") from None
+                        raise OSError(
+                            f"still locked by another process after {LOCK_WAIT:g} s (lock file {lock_path})"
+                        ) from None
                     time.sleep(0.05)
             try:
                 same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino

@@ -24,9 +24,9 @@ READ_FORMATS = ("auto", "jsonl", "text", "hf-daily", "hf-paper", "hf-search", "h
 
 def reading_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The FILE arguments and reading options shared by every command that reads digests."""
-    func = click.option(
-        "--strict", is_flag=True, help="Treat warnings about suspicious blocks as errors."
-    )(func)
+    func = click.option("--strict", is_flag=True, help="Treat warnings about suspicious blocks as errors.")(
+        func
+    )
     func = click.option(
         "--format",
         "read_format",
@@ -62,7 +62,10 @@ def read_inputs(
             err=True,
         )
     result = read_digests(
-        list(files), as_of=as_of, format=None if read_format == "auto" else read_format, strict=strict,
+        list(files),
+        as_of=as_of,
+        format=None if read_format == "auto" else read_format,
+        strict=strict,
         offline=offline,
     )
     for notice in result.notices:
@@ -144,7 +147,11 @@ Examples:
 @_resolve_options.offline_option
 @handle_errors
 def parse(
-    files: tuple[str, ...], as_of: str | None, read_format: str, strict: bool, table: bool,
+    files: tuple[str, ...],
+    as_of: str | None,
+    read_format: str,
+    strict: bool,
+    table: bool,
     offline: bool = False,
 ) -> None:
     """Read digests (or fetch hf: sources) and print one JSON object per paper (JSON Lines)."""
@@ -174,18 +181,41 @@ input or credentials (e.g. a key without write access).
 )
 @reading_options
 @_resolve_options.resolving_options
-@click.option("--library", envvar="ZOTERO_LIBRARY", metavar="user:ID|group:ID",
-              help="The Zotero library (default $ZOTERO_LIBRARY or the config file).")
-@click.option("--collection", metavar="PATH",
-              help='Target collection, levels separated by "/"; missing ones are created.')
-@click.option("--api-url", envvar="ZOTERO_API_URL", metavar="URL",
-              help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
-@click.option("--key-format", metavar="FORMULA", default=None,
-              help="Better BibTeX key formula for new citation keys (as for `bib`).")
-@click.option("--tag", "tags", multiple=True, metavar="TAG",
-              help="Tag new items and items added to the collection (repeatable; default [zotero] tags).")
-@click.option("--no-attachments", is_flag=True,
-              help="No child links (Preprint PDF, Hugging Face page, code, project) nor comment note.")
+@click.option(
+    "--library",
+    envvar="ZOTERO_LIBRARY",
+    metavar="user:ID|group:ID",
+    help="The Zotero library (default $ZOTERO_LIBRARY or the config file).",
+)
+@click.option(
+    "--collection",
+    metavar="PATH",
+    help='Target collection, levels separated by "/"; missing ones are created.',
+)
+@click.option(
+    "--api-url",
+    envvar="ZOTERO_API_URL",
+    metavar="URL",
+    help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).",
+)
+@click.option(
+    "--key-format",
+    metavar="FORMULA",
+    default=None,
+    help="Better BibTeX key formula for new citation keys (as for `bib`).",
+)
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Tag new items and items added to the collection (repeatable; default [zotero] tags).",
+)
+@click.option(
+    "--no-attachments",
+    is_flag=True,
+    help="No child links (Preprint PDF, Hugging Face page, code, project) nor comment note.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be created or added; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Also name each paper that could not be resolved.")
@@ -223,9 +253,17 @@ def sync_command(
     papers = _resolve_options.resolve_if_asked(papers, resolve_papers, offline, use_s2, verbose)
     bar = ProgressBar()
     try:
-        report = run_sync(papers, library=library, collection=collection, api_url=api_url,
-                          dry_run=dry_run, formula=key_format, progress=bar,
-                          tags=list(tags) or None, attachments=not no_attachments)
+        report = run_sync(
+            papers,
+            library=library,
+            collection=collection,
+            api_url=api_url,
+            dry_run=dry_run,
+            formula=key_format,
+            progress=bar,
+            tags=list(tags) or None,
+            attachments=not no_attachments,
+        )
     finally:
         bar.close()
     if as_json:
@@ -289,16 +327,35 @@ existing file, which is never rewritten).
 )
 @reading_options
 @_resolve_options.resolving_options
-@click.option("-o", "--output", default="-", show_default=True, metavar="FILE",
-              help="File to merge into (created if missing); - prints to stdout and touches no file.")
-@click.option("--style", type=click.Choice(["bibtex", "biblatex", "csl-json"]), default="bibtex",
-              show_default=True, help="@misc (ASCII) for BibTeX, @misc (UTF-8) for BibLaTeX, or CSL-JSON.")
-@click.option("--key-format", metavar="FORMULA", default=None,
-              help="Better BibTeX key formula for new keys (default: config [keys] format, else "
-              "auth.lower + shorttitle(3,3) + year).")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="FILE",
+    help="File to merge into (created if missing); - prints to stdout and touches no file.",
+)
+@click.option(
+    "--style",
+    type=click.Choice(["bibtex", "biblatex", "csl-json"]),
+    default="bibtex",
+    show_default=True,
+    help="@misc (ASCII) for BibTeX, @misc (UTF-8) for BibLaTeX, or CSL-JSON.",
+)
+@click.option(
+    "--key-format",
+    metavar="FORMULA",
+    default=None,
+    help="Better BibTeX key formula for new keys (default: config [keys] format, else "
+    "auth.lower + shorttitle(3,3) + year).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be added; write nothing, store no keys.")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Also name each paper skipped as already in the file, and each one not resolved.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also name each paper skipped as already in the file, and each one not resolved.",
+)
 @handle_errors
 @echo_warnings
 def bib_command(
@@ -390,9 +447,7 @@ def resolve_command(
     progress = _resolve_options.StderrProgress()
     try:
         use_s2 = _resolve_options.s2_default(use_s2)
-        report = resolve(
-            papers, offline=offline, use_s2=use_s2, progress=progress, notify=progress.say
-        )
+        report = resolve(papers, offline=offline, use_s2=use_s2, progress=progress, notify=progress.say)
     finally:
         progress.close()
     click.echo(papers_to_jsonl(report.papers), nl=False)
@@ -419,23 +474,43 @@ Exit status: 0 found, 1 nothing scores above the threshold (or --check found unk
 )
 @click.argument("query", nargs=-1)
 @click.option("--bib", "bib_files", multiple=True, metavar="FILE", help="A .bib file to search (repeatable).")
-@click.option("--csl", "csl_files", multiple=True, metavar="FILE",
-              help="A CSL-JSON export to search (repeatable).")
+@click.option(
+    "--csl", "csl_files", multiple=True, metavar="FILE", help="A CSL-JSON export to search (repeatable)."
+)
 @click.option("--no-local", is_flag=True, help="Leave out the keys bibbridge has given out itself.")
 @click.option("--zotero", is_flag=True, help="Search the Zotero library (Web API, through the local index).")
-@click.option("--library", envvar="ZOTERO_LIBRARY", metavar="user:ID|group:ID",
-              help="The Zotero library for --zotero (default $ZOTERO_LIBRARY or the config file).")
-@click.option("--api-url", envvar="ZOTERO_API_URL", metavar="URL",
-              help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).")
-@click.option("--bbt", is_flag=True,
-              help="Ask a running Zotero with Better BibTeX (localhost:23119; $BIBBRIDGE_BBT_URL).")
+@click.option(
+    "--library",
+    envvar="ZOTERO_LIBRARY",
+    metavar="user:ID|group:ID",
+    help="The Zotero library for --zotero (default $ZOTERO_LIBRARY or the config file).",
+)
+@click.option(
+    "--api-url",
+    envvar="ZOTERO_API_URL",
+    metavar="URL",
+    help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).",
+)
+@click.option(
+    "--bbt",
+    is_flag=True,
+    help="Ask a running Zotero with Better BibTeX (localhost:23119; $BIBBRIDGE_BBT_URL).",
+)
 @click.option("--first", is_flag=True, help="Print only the best key (for editors and scripts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole ranking as JSON.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Show at most N.")
-@click.option("--min-score", type=click.IntRange(0, 100), default=None,
-              help="Hide answers scoring below this (default 60).")
-@click.option("--check", "check_file", metavar="FILE.tex|FILE.aux",
-              help="List the keys FILE cites that no source knows, with suggestions.")
+@click.option(
+    "--min-score",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="Hide answers scoring below this (default 60).",
+)
+@click.option(
+    "--check",
+    "check_file",
+    metavar="FILE.tex|FILE.aux",
+    help="List the keys FILE cites that no source knows, with suggestions.",
+)
 @handle_errors
 def key_command(
     query: tuple[str, ...],
@@ -474,8 +549,9 @@ def key_command(
         unknown = unknown_citations(check_file, finder)
         results: Any = unknown
     else:
-        matches = finder.search(text, limit=1 if first else limit,
-                                min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
+        matches = finder.search(
+            text, limit=1 if first else limit, min_score=DEFAULT_MIN_SCORE if min_score is None else min_score
+        )
         results = matches
     for message in finder.warnings:
         click.echo(f"bibbridge: warning: {message}", err=True)

@@ -28,7 +28,8 @@ def s2_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def offline_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--offline", is_flag=True,
+        "--offline",
+        is_flag=True,
         help="Make no request: resolve from the cache only, hf: sources from the cache only.",
     )(func)
 

@@ -67,6 +67,7 @@ def load_config() -> dict[str, Any]:
     if not path.exists():
         return {}
     import tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -183,7 +183,13 @@ class Paper:
         """
         merged = Paper.from_dict(self.to_dict())
         filled = (
-            "abstract", "organization", "arxiv_id", "version", "doi", "primary_category", "journal_ref",
+            "abstract",
+            "organization",
+            "arxiv_id",
+            "version",
+            "doi",
+            "primary_category",
+            "journal_ref",
             "comment",
         )
         for name in filled:

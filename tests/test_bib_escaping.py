@@ -35,12 +35,34 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(
 
 # Characters encoded without loss (decode(encode(x)) == x): ASCII, the macro table, accented Latin.
 LOSSLESS = (
-    string.ascii_letters + string.digits + " .,;:!?'\"()[]/@=+*-" + "".join(SPECIALS)
+    string.ascii_letters
+    + string.digits
+    + " .,;:!?'\"()[]/@=+*-"
+    + "".join(SPECIALS)
     + "".join(c for c in CHAR_MACROS if latex_to_unicode(CHAR_MACROS[c]) == c and c != "\u00a0")
     + "éèêëàâäöüçñåøæßłšžčćőűąęÉÖÜÇŠ"
 )
-MATH = st.sampled_from(["$x^2$", "$\\alpha_{t}$", "\\( A \\)", "O(n^{1/2})", "{\\it single-loop}", "50\\%",
-                        "a_{i,j}", "}{", "\\\\", "$$", "C_{Phi}", "~", "#1", "&", "%", "\\url{x}", "\\"])
+MATH = st.sampled_from(
+    [
+        "$x^2$",
+        "$\\alpha_{t}$",
+        "\\( A \\)",
+        "O(n^{1/2})",
+        "{\\it single-loop}",
+        "50\\%",
+        "a_{i,j}",
+        "}{",
+        "\\\\",
+        "$$",
+        "C_{Phi}",
+        "~",
+        "#1",
+        "&",
+        "%",
+        "\\url{x}",
+        "\\",
+    ]
+)
 lossless_text = st.lists(st.one_of(st.text(alphabet=LOSSLESS, min_size=1, max_size=12), MATH), max_size=8)
 any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)  # every Unicode scalar
 # Titles without control characters: the key formula (bibbridge.keys) keeps them in keys, see
@@ -60,13 +82,22 @@ def papers(draw: st.DrawFn, lossless: bool = True) -> Paper:
     text = lossless_text.map(joined) if lossless else any_text.map(clean_spaces)
     titles = lossless_text.map(joined) if lossless else any_title.map(clean_spaces)
     title = draw(titles.filter(lambda t: any(c.isalnum() for c in t)))
-    names = st.lists(st.text(alphabet=string.ascii_letters + "éøł-' ", min_size=1, max_size=15)
-                     .map(clean_spaces).filter(lambda n: any(c.isalpha() for c in n)), max_size=4)
+    names = st.lists(
+        st.text(alphabet=string.ascii_letters + "éøł-' ", min_size=1, max_size=15)
+        .map(clean_spaces)
+        .filter(lambda n: any(c.isalpha() for c in n)),
+        max_size=4,
+    )
     date = draw(st.none() | st.dates().map(lambda d: f"{max(d.year, 1000):04d}-{d.month:02d}-{d.day:02d}"))
     url = draw(st.sampled_from([[], ["https://github.com/a_b/c%20d#x"], ["https://x.org/{odd} path\\"]]))
-    paper = Paper(title=title, abstract=draw(text), authors=draw(names), published=date,
-                  arxiv_id=draw(st.none() | st.sampled_from(["2005.14165", "hep-th/9901001"])),
-                  urls={"code": url, "project": [], "other": []})
+    paper = Paper(
+        title=title,
+        abstract=draw(text),
+        authors=draw(names),
+        published=date,
+        arxiv_id=draw(st.none() | st.sampled_from(["2005.14165", "hep-th/9901001"])),
+        urls={"code": url, "project": [], "other": []},
+    )
     # Keys of digits only (title "1984", no author) are refused by biber; the key formula still
     # makes them: see test_key_formula_avoids_digit_only_keys below.
     assume(not FORMULA.key_for(paper).isdigit())

@@ -170,8 +170,9 @@ def test_agrees_on_a_slice_of_the_benchmark_library():
 
 # -- generated .bib text ----------------------------------------------------------------------------
 WS = st.sampled_from(["", " ", "  ", "\n", "\n  ", "\t", " \r\n   "])
-PLAIN = st.lists(st.sampled_from(list("abcXYZ019 .,:;-_/\\$^~'&=%#@()\n\t\"") + ["é", "Ł", "{}", "\r\n"]),
-                 max_size=12).map("".join)
+PLAIN = st.lists(
+    st.sampled_from(list("abcXYZ019 .,:;-_/\\$^~'&=%#@()\n\t\"") + ["é", "Ł", "{}", "\r\n"]), max_size=12
+).map("".join)
 
 
 @st.composite
@@ -182,21 +183,42 @@ def braced(draw, depth=0):
 
 @st.composite
 def quoted(draw):
-    inner = draw(st.lists(st.one_of(PLAIN.map(lambda s: s.replace('"', "").replace("{}", "")), braced(1)),
-                          max_size=3))
+    inner = draw(
+        st.lists(st.one_of(PLAIN.map(lambda s: s.replace('"', "").replace("{}", "")), braced(1)), max_size=3)
+    )
     return '"' + "".join(inner) + '"'
 
 
 MACROS = ["jan", "Dec", "venue", "short"]
 PART = st.one_of(braced(), quoted(), st.sampled_from(MACROS))
 VALUE = st.one_of(
-    braced(), braced(), quoted(), st.from_regex(r"[0-9]{1,4}", fullmatch=True), st.sampled_from(MACROS),
+    braced(),
+    braced(),
+    quoted(),
+    st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+    st.sampled_from(MACROS),
     st.builds(lambda a, w, b: f"{a}{w}#{w}{b}", PART, WS, PART),
     # long values take the str.find path
     st.integers(300, 700).map(lambda n: "{" + ("long text " * n)[:n] + "{x} end}"),
 )
-NAME = st.sampled_from(["title", "Title", "author", "year", "doi", "eprint", "abstract", "note", "url",
-                        "archivePrefix", "field_x", "a-b", "n.b", "X(y)+"])
+NAME = st.sampled_from(
+    [
+        "title",
+        "Title",
+        "author",
+        "year",
+        "doi",
+        "eprint",
+        "abstract",
+        "note",
+        "url",
+        "archivePrefix",
+        "field_x",
+        "a-b",
+        "n.b",
+        "X(y)+",
+    ]
+)
 
 
 @st.composite
@@ -226,10 +248,22 @@ def entry(draw):
 
 
 BLOCK = st.one_of(
-    entry(), entry(), entry(),
-    st.sampled_from(["% a comment line", "junk text", "@comment{ignored}", "@preamble{ \"x\" }",
-                     '@string{venue = "Conf."}', "@string(short = {S} # \"hort\")",
-                     "% @misc{commented, a={b}}", "@comment{jabref-meta: x;}", ""]),
+    entry(),
+    entry(),
+    entry(),
+    st.sampled_from(
+        [
+            "% a comment line",
+            "junk text",
+            "@comment{ignored}",
+            '@preamble{ "x" }',
+            '@string{venue = "Conf."}',
+            '@string(short = {S} # "hort")',
+            "% @misc{commented, a={b}}",
+            "@comment{jabref-meta: x;}",
+            "",
+        ]
+    ),
 )
 
 
@@ -264,9 +298,32 @@ def test_offsets_cover_the_file_between_entries_and_comments():
 # Values holding what the fast path must not be fooled by: lines that look like fields or entries,
 # backslash-"escaped" braces (BibTeX does not escape them), quotes, '%', '#', '@', tabs, every line
 # break str.splitlines knows, empty and deeply nested braces.
-TRAPS = ["\n  title = {evil}", "},\n  year = {2020", "\n}\n@misc{inner,\n  title = {x}", "@misc{x,", "\\{",
-         "\\}", '"', '"quoted"', "% not a comment", "#", " = ", ",", "\t", "\r\n", "\u2028", "\x85", "\x0b",
-         "{}", "{{}}", "{a{b{c{d{e}}}}}", "{a{b{c}}}", "Ł", "$x^{2}$", "{\\\"u}"]
+TRAPS = [
+    "\n  title = {evil}",
+    "},\n  year = {2020",
+    "\n}\n@misc{inner,\n  title = {x}",
+    "@misc{x,",
+    "\\{",
+    "\\}",
+    '"',
+    '"quoted"',
+    "% not a comment",
+    "#",
+    " = ",
+    ",",
+    "\t",
+    "\r\n",
+    "\u2028",
+    "\x85",
+    "\x0b",
+    "{}",
+    "{{}}",
+    "{a{b{c{d{e}}}}}",
+    "{a{b{c}}}",
+    "Ł",
+    "$x^{2}$",
+    '{\\"u}',
+]
 ADVERSE = st.lists(st.one_of(PLAIN, st.sampled_from(TRAPS)), max_size=6).map("".join)
 
 
@@ -278,12 +335,30 @@ def adverse_braced(draw, depth=0):
 
 
 ADVERSE_VALUE = st.one_of(
-    adverse_braced(), adverse_braced(), quoted(), st.from_regex(r"[0-9]{1,4}", fullmatch=True),
-    st.sampled_from(MACROS + ["undefined"]), st.builds(lambda a, b: f"{a} # {b}", PART, PART),
+    adverse_braced(),
+    adverse_braced(),
+    quoted(),
+    st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+    st.sampled_from(MACROS + ["undefined"]),
+    st.builds(lambda a, b: f"{a} # {b}", PART, PART),
     st.integers(300, 900).map(lambda n: "{" + ("An abstract, " * n)[:n] + "{LoRA} $N^{2}$ end.}"),
 )
-ADVERSE_NAME = st.sampled_from(["title", "Title", "TITLE", "author", "year", "abstract", "url", "urldate",
-                                "doi", "eprint", "archivePrefix", "note"])
+ADVERSE_NAME = st.sampled_from(
+    [
+        "title",
+        "Title",
+        "TITLE",
+        "author",
+        "year",
+        "abstract",
+        "url",
+        "urldate",
+        "doi",
+        "eprint",
+        "archivePrefix",
+        "note",
+    ]
+)
 
 
 @st.composite
@@ -297,8 +372,15 @@ def adverse_entry(draw):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.one_of(adverse_entry(), adverse_entry(), BLOCK),
-                          st.sampled_from(["\n", "\n\n", "\r\n", " ", "\n% comment\n"])), max_size=5))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(adverse_entry(), adverse_entry(), BLOCK),
+            st.sampled_from(["\n", "\n\n", "\r\n", " ", "\n% comment\n"]),
+        ),
+        max_size=5,
+    )
+)
 def test_fast_path_is_the_careful_parser_on_adversarial_text(blocks):
     text = '@string{venue = "Conf."}\n@string{short = {S}}\n' + "".join(b + sep for b, sep in blocks)
     assert_fast_is_careful(text)
@@ -347,7 +429,7 @@ def test_regular_entries_take_the_fast_path():
         "@misc{a,\n  title = {A\tB},\n  year = 2020\n}\n",  # tabs are expanded by column
         "@misc{a,\n  title = {{Learning {GPT}}},\n  year = 2020\n}\n",
         "@misc{a,\n  title = {Two\r\n   lines},\n  note = {a\u2028b}\n}\n",
-        "@misc{a,\n  title = \"The {LaTeX} \\\"{u}\" # venue,\n  year = {2020}}\n",
+        '@misc{a,\n  title = "The {LaTeX} \\"{u}" # venue,\n  year = {2020}}\n',
         "@misc{a,\n  title = {x}} junk }\n@misc{b, title = {y}}\n",
         "@misc{a,\n  abstract = {has \\} inside},\n  title = {t}\n}\n",
         "@misc{a,\n  abstract = {line\n  title = {fake}},\n  title = {real}\n}\n",

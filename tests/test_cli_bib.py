@@ -179,9 +179,14 @@ def test_arxiv_paper_in_each_style_has_what_arxiv_and_better_bibtex_write() -> N
 
 
 def test_arxiv_entries_pass_bibtex_and_biber(tmp_path: Path) -> None:
-    attention = arxiv_paper(title="Attention Is All You Need", arxiv_id="1706.03762",
-                            authors=["Ashish Vaswani", "Noam Shazeer"], author_count=2,
-                            published="2017-06-12", urls={"code": [], "project": [], "other": []})
+    attention = arxiv_paper(
+        title="Attention Is All You Need",
+        arxiv_id="1706.03762",
+        authors=["Ashish Vaswani", "Noam Shazeer"],
+        author_count=2,
+        published="2017-06-12",
+        urls={"code": [], "project": [], "other": []},
+    )
     papers = [arxiv_paper(), attention]
     run = run_bibtex(bibbridge.to_bibtex(papers), tmp_path)
     assert (run.returncode, run.errors, run.warnings, run.items) == (0, [], [], 2)
@@ -378,7 +383,7 @@ def test_crlf_file_gets_crlf_entries(tmp_path: Path) -> None:
     target.write_bytes(existing)
     merge_bib([Paper(title="Something New", published="2025-01-02")], target)
     data = target.read_bytes()
-    assert data.startswith(existing) and b"\n" not in data[len(existing):].replace(b"\r\n", b"")
+    assert data.startswith(existing) and b"\n" not in data[len(existing) :].replace(b"\r\n", b"")
 
 
 def test_csl_json_merge_keeps_existing_items_and_skips_known_papers(tmp_path: Path) -> None:

@@ -261,7 +261,9 @@ def test_the_real_process_flushes_its_answer_and_keeps_its_exit_status(refs: Pat
     home = tmp_path / "home"
     found = bibbridge_process("key", "--first", "--no-local", "--bib", str(refs), "2310.12920", home=home)
     assert (found.returncode, found.stdout, found.stderr) == (
-        0, "mullerGenerativeMarginalizationModels2023\n", ""
+        0,
+        "mullerGenerativeMarginalizationModels2023\n",
+        "",
     )
     listed = bibbridge_process("key", "deep", "learning", "--no-local", "--bib", str(refs), home=home)
     assert listed.returncode == 0 and "lecun2015deep" in listed.stdout.splitlines()[0]

@@ -233,7 +233,9 @@ def test_bad_json_lines_are_one_line_with_file_and_line(tmp_path):
     bad.write_text(f"{good}\n{good[:-5]}\n", encoding="utf-8")
     done = subprocess.run(
         [str(Path(sys.executable).parent / "bibbridge"), "bib", str(bad), "--no-resolve"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1].startswith(f"bibbridge: error: {bad}:2: invalid JSON Lines record")
@@ -241,7 +243,9 @@ def test_bad_json_lines_are_one_line_with_file_and_line(tmp_path):
     wrong.write_text(good.replace('"authors": ["Ada Byron"]', '"authors": "Ada Byron"') + "\n")
     done = subprocess.run(
         [str(Path(sys.executable).parent / "bibbridge"), "parse", str(wrong)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == f"bibbridge: error: {wrong}:1: 'authors' must be a list of strings"

@@ -572,8 +572,13 @@ def arxiv_daily_json(tmp_path: Path, count: int) -> Path:
     ("kill_at", "parents_left", "children_left"),
     # item writes: 1-3 the 120 parents, 4-11 their 360 children (the Nth write still applies)
     [(2, 100, 0), (3, 120, 0), (4, 120, 50), (7, 120, 200), (11, 120, 360)],
-    ids=["second-parent-write", "last-parent-write", "first-children-write", "a-children-write",
-         "last-children-write"],
+    ids=[
+        "second-parent-write",
+        "last-parent-write",
+        "first-children-write",
+        "a-children-write",
+        "last-children-write",
+    ],
 )
 def test_a_sync_killed_around_its_children_writes_completes_them_once(
     server, tmp_path, kill_at, parents_left, children_left
@@ -637,8 +642,12 @@ def test_dry_run_leaves_the_key_registry_as_it_was(server, bibbridge_home):
         registry.record(Paper(title=paper.title), "known2024")
         before = list(registry.rows())
     report = bibbridge.sync(
-        [paper], library=f"user:{server.user_id}", collection="Inbox", api_key=server.api_key,
-        api_url=server.url, dry_run=True,
+        [paper],
+        library=f"user:{server.user_id}",
+        collection="Inbox",
+        api_key=server.api_key,
+        api_url=server.url,
+        dry_run=True,
     )
     assert [entry.citation_key for entry in report.created] == ["known2024"]
     with KeyRegistry(bibbridge_home / "state.sqlite") as registry:
@@ -731,7 +740,10 @@ def test_every_command_names_the_server_alike_so_the_local_index_is_kept(server)
     the URL (as a user may write it in $ZOTERO_API_URL) must not make the other command start over."""
     papers = papers_of(D0)
     bibbridge.sync(
-        papers, library=f"user:{server.user_id}", collection="Inbox", api_key=server.api_key,
+        papers,
+        library=f"user:{server.user_id}",
+        collection="Inbox",
+        api_key=server.api_key,
         api_url=server.url + "/",
     )
     offline = library_records(f"user:{server.user_id}", api_url=server.url, refresh=False)

@@ -117,8 +117,16 @@ def test_a_key_given_out_before_that_no_bib_can_hold_is_written_portable_and_rea
     with KeyRegistry() as registry:
         registry.record(first, old_key)
     target = tmp_path / "r.bib"
-    argv = [str(ROOT / ".venv" / "bin" / "bibbridge"), "bib", str(digest), "--as-of", AS_OF, "--no-resolve",
-            "-o", str(target)]
+    argv = [
+        str(ROOT / ".venv" / "bin" / "bibbridge"),
+        "bib",
+        str(digest),
+        "--as-of",
+        AS_OF,
+        "--no-resolve",
+        "-o",
+        str(target),
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -100,5 +100,7 @@ def test_csl_json_is_what_zotero_imports_as_a_preprint(outputs: dict[str, Output
     assert (gpt3["type"], gpt3["number"], gpt3["publisher"]) == ("article", "arXiv:2005.14165", "arXiv")
     assert gpt3["URL"] == "https://arxiv.org/abs/2005.14165"
     assert by_title["Code-only Paper About Diffusion"].get("URL") is None
-    assert by_title["Code-only Paper About Diffusion"]["note"] == "Code at https://github.com/example/code-only"
+    assert (
+        by_title["Code-only Paper About Diffusion"]["note"] == "Code at https://github.com/example/code-only"
+    )
     assert all("github.com" not in item.get("URL", "") for item in items)

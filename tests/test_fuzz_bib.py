@@ -68,7 +68,10 @@ def our_bib(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     home = tmp_path_factory.mktemp("home")
     proc = subprocess.run(
         [BIBBRIDGE, "bib", str(digest_path(D0)), "--as-of", AS_OF, "-o", "-"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "BIBBRIDGE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "BIBBRIDGE_HOME": str(home)},
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.encode("utf-8")
@@ -107,8 +110,12 @@ def test_a_mutated_target_is_refused_unchanged_or_appended_to_where_every_reader
     target.write_bytes(before)
     what = f"case {index}"
     started = time.monotonic()
-    proc = subprocess.run([BIBBRIDGE, "bib", str(digest_path(D1)), "--as-of", AS_OF, "-o", str(target)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [BIBBRIDGE, "bib", str(digest_path(D1)), "--as-of", AS_OF, "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - started
     assert "Traceback" not in proc.stderr, (what, proc.stderr[-2000:])
     assert elapsed < LIMIT, (what, f"{elapsed:.1f} s")

@@ -131,8 +131,12 @@ def test_a_csl_json_target_finds_again_titles_with_backslashes_and_braces(tmp_pa
     """CSL-JSON titles are plain text, as the papers' are: a title holding ``\\``, ``{`` or ``}`` is the
     same paper in the file we wrote (it was added again on every run)."""
     target = tmp_path / "refs.json"
-    papers = [Paper(title="\\textbf{Bold} claim"), Paper(title="a}b{c unbalanced"),
-              Paper(title="Back\\slash ~tilde"), Paper(title="$^3$He in a {box}")]
+    papers = [
+        Paper(title="\\textbf{Bold} claim"),
+        Paper(title="a}b{c unbalanced"),
+        Paper(title="Back\\slash ~tilde"),
+        Paper(title="$^3$He in a {box}"),
+    ]
     assert len(merge_bib(papers, target, style="csl-json").added) == 4
     written = target.read_bytes()
     again = merge_bib(papers, target, style="csl-json")

@@ -245,10 +245,14 @@ VARIANTS = {
     "all years four digits": ("  year = {2020},\n", "  year = {2020},\n"),
     "a missing year": ("  year = {2020},\n", ""),
     "a date instead": ("  year = {2020},\n", "  date = {2020-02-02},\n"),
-    "every eprint arXiv": ("  eprint = {2301.00001},\n  archivePrefix = {arXiv},\n",
-                           "  eprint = {2301.00002},\n  eprinttype = {arxiv},\n"),
-    "one pubmed eprint": ("  eprint = {2301.00001},\n",
-                          "  eprint = {2301.00002},\n  eprinttype = {pubmed},\n"),
+    "every eprint arXiv": (
+        "  eprint = {2301.00001},\n  archivePrefix = {arXiv},\n",
+        "  eprint = {2301.00002},\n  eprinttype = {arxiv},\n",
+    ),
+    "one pubmed eprint": (
+        "  eprint = {2301.00001},\n",
+        "  eprint = {2301.00002},\n  eprinttype = {pubmed},\n",
+    ),
     "no rxiv anywhere": ("  journal = {Nature},\n", "  url = {https://example.org/x},\n"),
     "one arXiv URL": ("  journal = {Nature},\n", "  url = {https://arxiv.org/abs/2301.00003},\n"),
     "no editors": ("  author = {Ann Author},\n", "  author = {Bob Author},\n"),

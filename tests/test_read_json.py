@@ -192,8 +192,11 @@ def test_json_lines_records_are_cleaned_like_every_other_readers(tmp_path):
     from bibbridge import read_digests, to_bibtex
 
     source = tmp_path / "papers.jsonl"
-    record = {"title": "Cafe\u0301 Models", "authors": ["Jose\u0301 Mu\u0308ller"],
-              "source": {"file": "x", "line": 1}}
+    record = {
+        "title": "Cafe\u0301 Models",
+        "authors": ["Jose\u0301 Mu\u0308ller"],
+        "source": {"file": "x", "line": 1},
+    }
     source.write_text(json.dumps(record) + "\n", encoding="utf-8")
     (paper,) = read_digests([source]).papers
     assert paper.title == "Caf\u00e9 Models" and paper.authors == ["Jos\u00e9 M\u00fcller"]

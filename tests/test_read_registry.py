@@ -98,4 +98,3 @@ def test_register_in_code(fresh_registry):
     exec(PLUGIN, namespace)  # the same reader, registered without packaging
     readers.register(namespace["READER"])
     assert [p.title for p in read_digest(TSV)] == ["A Tab Paper", "Another One"]
-

@@ -74,12 +74,19 @@ def behaviour(compiled: re.Pattern, samples: list[str] = SAMPLES) -> dict:
         "flags": compiled.flags,
         "groups": compiled.groups,
         "groupindex": dict(compiled.groupindex),
-        "finditer": [[(m.span(), m.group(), m.groups(), m.groupdict(), m.lastindex, m.lastgroup)
-                      for m in compiled.finditer(text)] for text in texts],
+        "finditer": [
+            [
+                (m.span(), m.group(), m.groups(), m.groupdict(), m.lastindex, m.lastgroup)
+                for m in compiled.finditer(text)
+            ]
+            for text in texts
+        ],
         "match": [m and m.span() for m in map(compiled.match, texts)],
         "fullmatch": [m and m.span() for m in map(compiled.fullmatch, texts)],
-        "sub": [compiled.sub(empty + type(empty)(b"<\\g<0>>" if empty == b"" else "<\\g<0>>"), text)
-                for text in texts],
+        "sub": [
+            compiled.sub(empty + type(empty)(b"<\\g<0>>" if empty == b"" else "<\\g<0>>"), text)
+            for text in texts
+        ],
         "split": [compiled.split(text) for text in texts],
     }
 
@@ -181,7 +188,12 @@ def run_child(pattern: str, flags: int, home: Path) -> dict:
     env = dict(os.environ, BIBBRIDGE_HOME=str(home), PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps([pattern, flags, SAMPLES])],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -227,8 +239,17 @@ def damage(kind: str, data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "kind",
-    ["garbage", "empty", "truncated", "one byte short", "not a pair", "a triple", "broken program",
-     "scrambled program", "program of wrong shape"],
+    [
+        "garbage",
+        "empty",
+        "truncated",
+        "one byte short",
+        "not a pair",
+        "a triple",
+        "broken program",
+        "scrambled program",
+        "program of wrong shape",
+    ],
 )
 def test_a_damaged_cache_file_is_compiled_again(kind, monkeypatch):
     pattern, flags = PATTERNS[0]

@@ -35,7 +35,13 @@ def test_a_redirect_loop_is_one_line_and_the_bib_is_still_written(tmp_path: Path
         url = f"http://127.0.0.1:{server.server_address[1]}"
         target = tmp_path / "refs.bib"
         proc = console(
-            "bib", digest_path(DIGEST), "--as-of", "2026-01-20", "-o", target, "-v",
+            "bib",
+            digest_path(DIGEST),
+            "--as-of",
+            "2026-01-20",
+            "-o",
+            target,
+            "-v",
             env={"BIBBRIDGE_HF_URL": url, "BIBBRIDGE_ARXIV_URL": url},
         )
     finally:

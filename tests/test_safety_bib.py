@@ -28,12 +28,17 @@ FIRST_TITLE = "Generative Marginalization Models"  # the first paper of D0
 
 def run(*args: str | Path, timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [BIBBRIDGE, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw  # type: ignore[arg-type]
+        [BIBBRIDGE, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,  # type: ignore[arg-type]
     )
 
 
-def merge(target: Path | str, digest: str = D0, *extra: str, timeout: float = 60
-          ) -> subprocess.CompletedProcess[str]:
+def merge(
+    target: Path | str, digest: str = D0, *extra: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return run("bib", digest_path(digest), "--as-of", AS_OF, "-o", target, *extra, timeout=timeout)
 
 
@@ -251,10 +256,10 @@ def test_hard_links_are_kept(tmp_path: Path) -> None:
 # Files BibTeX reads up to their last byte as part of one entry (an '@' that bibtexparser skips but
 # BibTeX reads, left open): anything appended would disappear into that entry.
 OPEN_AT_THE_END = {
-    "quote-after-percent": b"@misc{mine,\n  title = {Mine}\n}\n% @misc{draft, title = \"unfinished\n",
+    "quote-after-percent": b'@misc{mine,\n  title = {Mine}\n}\n% @misc{draft, title = "unfinished\n',
     "brace-after-percent": b"@misc{mine,\n  title = {Mine}\n}\n%@misc{draft, title = {unfinished\n",
     "brace-in-comment": b"@misc{mine,\n  title = {Mine}\n}\n@comment{ @misc{draft, title = {open\n",
-    "crlf-quote-after-percent": b"@misc{mine,\r\n  title = {Mine}\r\n}\r\n% @misc{d, note = \"open\r\n",
+    "crlf-quote-after-percent": b'@misc{mine,\r\n  title = {Mine}\r\n}\r\n% @misc{d, note = "open\r\n',
     "unclosed-comment": b"@misc{mine,\n  title = {Mine}\n}\n@comment{ an open note\n",
 }
 
@@ -286,7 +291,7 @@ def test_entries_appended_to_an_odd_target_are_seen_by_bibtex(tmp_path: Path, na
     assert proc.returncode == 0, proc.stderr
     after = target.read_bytes()
     assert after.startswith(ODD_BUT_CLOSED[name])
-    appended = added_keys(after[len(ODD_BUT_CLOSED[name]):].decode())
+    appended = added_keys(after[len(ODD_BUT_CLOSED[name]) :].decode())
     assert len(appended) == 30
     seen = bibtex_keys(after, tmp_path / "bibtex")
     assert set(appended) <= set(seen)
@@ -302,8 +307,9 @@ def test_two_merges_at_once_lose_no_entry(tmp_path: Path) -> None:
         if target.exists():
             target.unlink()
         target.write_text("@misc{mine,\n  title = {Mine}\n}\n")
-        argv = [[BIBBRIDGE, "bib", str(digest_path(d)), "--as-of", AS_OF, "-o", str(target)]
-                for d in (D0, D1)]
+        argv = [
+            [BIBBRIDGE, "bib", str(digest_path(d)), "--as-of", AS_OF, "-o", str(target)] for d in (D0, D1)
+        ]
         procs = [subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for a in argv]
         outs = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outs
@@ -335,8 +341,11 @@ def test_a_killed_merge_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> No
     original = b"@misc{mine,\n  title = {Mine}\n}\n"
     for delay in (0.05, 0.15, 0.3, 0.5):
         target.write_bytes(original)
-        proc = subprocess.Popen([BIBBRIDGE, "bib", str(digest_path(D1)), "--as-of", AS_OF, "-o", str(target)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [BIBBRIDGE, "bib", str(digest_path(D1)), "--as-of", AS_OF, "-o", str(target)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -362,8 +371,9 @@ def test_braces_nested_deeper_than_bibtexparser_reads_are_refused_with_their_lin
 
 
 @pytest.mark.parametrize("run_of", ["{" * 5000 + "}" * 5000, "!?.,;:" * 6000, "-" * 32000, "(=>" * 10000])
-def test_long_runs_and_deep_nesting_in_a_digest_answer_in_well_under_a_second(tmp_path: Path, run_of: str
-                                                                             ) -> None:
+def test_long_runs_and_deep_nesting_in_a_digest_answer_in_well_under_a_second(
+    tmp_path: Path, run_of: str
+) -> None:
     digest = tmp_path / "digest.txt"
     glued = f"Generative{run_of}Models and {run_of}"  # glued to words: one token each side
     digest.write_text(digest_path(D0).read_text().replace(FIRST_TITLE, glued, 1))

@@ -31,9 +31,10 @@ def test_retry_after_inf_fails_at_once_with_a_message() -> None:
 
 def test_a_long_wait_is_announced(capsys: pytest.CaptureFixture[str]) -> None:
     slept: list[float] = []
-    with serve(Busy, plan=[(429, "30")], hits=0) as (url, _), PoliteClient(
-        url, name="Hugging Face", sleep=slept.append
-    ) as client:
+    with (
+        serve(Busy, plan=[(429, "30")], hits=0) as (url, _),
+        PoliteClient(url, name="Hugging Face", sleep=slept.append) as client,
+    ):
         assert client.get("/api/papers").status == 200
     assert slept == [30.0]
     assert "bibbridge: Hugging Face asks to wait 30 s; waiting" in capsys.readouterr().err

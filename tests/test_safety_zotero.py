@@ -27,16 +27,38 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BIBBRIDGE_RETRY_BASE", "0.01")
 
 
-def run(*args: str | Path, key: str = KEY, timeout: float = 120, stdin: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path,
+    key: str = KEY,
+    timeout: float = 120,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "ZOTERO_API_KEY": key, **(env or {})}
-    return subprocess.run([BIBBRIDGE, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          env=environment, input=stdin)
+    return subprocess.run(
+        [BIBBRIDGE, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        input=stdin,
+    )
 
 
 def sync_args(url: str, *extra: str, digest: str = D0, user: int = 12345) -> list[str]:
-    return ["sync", str(digest_path(digest)), "--as-of", AS_OF, "--library", f"user:{user}",
-            "--collection", "Reading/HF Daily", "--api-url", url, *extra]
+    return [
+        "sync",
+        str(digest_path(digest)),
+        "--as-of",
+        AS_OF,
+        "--library",
+        f"user:{user}",
+        "--collection",
+        "Reading/HF Daily",
+        "--api-url",
+        url,
+        *extra,
+    ]
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str], exit_code: int = 2) -> str:
@@ -63,11 +85,15 @@ class Misbehaving(QuietHandler):
         elif mode == "list-of-strings":
             self.answer(200, b'["ABCD1234", "EFGH5678"]', {"Content-Type": "application/json"})
         elif mode == "html-page":
-            self.answer(200, b"<html><body><h1>Sign in to the proxy</h1></body></html>",
-                        {"Content-Type": "text/html"})
+            self.answer(
+                200, b"<html><body><h1>Sign in to the proxy</h1></body></html>", {"Content-Type": "text/html"}
+            )
         elif mode == "truncated-json":
-            self.answer(200, b'[{"key": "ABCD1234", "version": 3, "data": {"title": "Gen', {
-                "Content-Type": "application/json"})
+            self.answer(
+                200,
+                b'[{"key": "ABCD1234", "version": 3, "data": {"title": "Gen',
+                {"Content-Type": "application/json"},
+            )
         elif mode == "cut-connection":
             body = b'[{"key": "ABCD1234", "version": 3, "data": {"title": "Gen'
             self.send_response(200)
@@ -78,8 +104,11 @@ class Misbehaving(QuietHandler):
             self.close_connection = True
         elif mode == "echo-headers":
             # a proxy that echoes the request headers in its error page, the key just before char 200
-            echoed = "".join(f"{name}: {value} " for name, value in self.headers.items()
-                             if name.lower() in ("zotero-api-key", "authorization"))
+            echoed = "".join(
+                f"{name}: {value} "
+                for name, value in self.headers.items()
+                if name.lower() in ("zotero-api-key", "authorization")
+            )
             body = ("Bad request. " + "x" * (190 - 13 - len("Zotero-API-Key: ")) + " " + echoed * 3).encode()
             self.answer(400, body, {"Content-Type": "text/plain"})
         elif mode == "retry-inf":
@@ -182,8 +211,10 @@ def test_two_syncs_at_once_wait_for_each_other_and_create_each_paper_once() -> N
     with ZoteroServer(api_key=KEY) as server:
         argv = [[BIBBRIDGE, *sync_args(server.url, digest=d)] for d in (D1, D0)]
         environment = {**os.environ, "ZOTERO_API_KEY": KEY}
-        procs = [subprocess.Popen(a, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for a in argv]
+        procs = [
+            subprocess.Popen(a, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for a in argv
+        ]
         outs = [p.communicate(timeout=180) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outs
         assert not any("Traceback" in err for _, err in outs)
@@ -207,8 +238,12 @@ index.close()
 
 def test_a_sync_waits_for_another_process_holding_the_index(bibbridge_home: Path) -> None:
     with ZoteroServer(api_key=KEY) as server:
-        holder = subprocess.Popen([sys.executable, "-c", HOLD_INDEX, server.url], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_INDEX, server.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         proc = run(*sync_args(server.url))
         holder.communicate(timeout=30)
@@ -242,8 +277,17 @@ def test_a_damaged_index_is_named_and_rebuilt_from_the_server(bibbridge_home: Pa
             elif step == "dry-run":
                 proc = run(*sync_args(server.url, "--dry-run", digest=D0))
             else:
-                proc = run("key", "generative marginalization models", "--zotero", "--library", "user:12345",
-                           "--api-url", server.url, "--no-local", "--first")
+                proc = run(
+                    "key",
+                    "generative marginalization models",
+                    "--zotero",
+                    "--library",
+                    "user:12345",
+                    "--api-url",
+                    server.url,
+                    "--no-local",
+                    "--first",
+                )
             assert proc.returncode == 0, (step, proc.stderr)
             assert "Traceback" not in proc.stderr
             assert f"{path}: damaged Zotero index" in proc.stderr, (step, proc.stderr)
@@ -252,7 +296,6 @@ def test_a_damaged_index_is_named_and_rebuilt_from_the_server(bibbridge_home: Pa
         titles = [item["title"] for item in server.items() if not item.get("parentItem")]  # no children
         assert len(titles) == 99 and len(set(titles)) == 99
         assert server.errors == []
-
 
 
 class _LoginPageOnWrites(QuietHandler):

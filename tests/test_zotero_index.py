@@ -18,8 +18,12 @@ def seeded(path):
     index = LibraryIndex(LIBRARY, path=path, api_url="http://127.0.0.1:1")
     index.upsert_items(
         [
-            item("AAAA2222", "Attention Is All You Need", archiveID="arXiv:1706.03762",
-                 creators=[{"creatorType": "author", "firstName": "Ashish", "lastName": "Vaswani"}]),
+            item(
+                "AAAA2222",
+                "Attention Is All You Need",
+                archiveID="arXiv:1706.03762",
+                creators=[{"creatorType": "author", "firstName": "Ashish", "lastName": "Vaswani"}],
+            ),
             item("BBBB3333", "A Trashed Paper", deleted=1, DOI="10.1000/xyz"),
             item("CCCC4444", "Unrelated"),
         ]

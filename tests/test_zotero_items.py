@@ -529,9 +529,17 @@ def test_a_dry_run_counts_the_children_it_would_add_and_writes_nothing(server, t
 def test_a_title_with_tex_math_finds_the_item_whose_title_has_the_symbols(server):
     """The index's prefilter and the identity rule fold titles alike: ``$^3$He … $\\alpha$`` in a
     digest is the library's "³He … α" item, as it is in a .bib (issue 13's one rule)."""
-    server.add_item({"itemType": "journalArticle", "title": "Measuring ³He polarisation with α particles",
-                     "creators": [{"creatorType": "author", "firstName": "Jane", "lastName": "Doe"}],
-                     "date": "2024", "tags": [], "collections": [], "relations": {}})
+    server.add_item(
+        {
+            "itemType": "journalArticle",
+            "title": "Measuring ³He polarisation with α particles",
+            "creators": [{"creatorType": "author", "firstName": "Jane", "lastName": "Doe"}],
+            "date": "2024",
+            "tags": [],
+            "collections": [],
+            "relations": {},
+        }
+    )
     paper = Paper(title="Measuring $^3$He polarisation with $\\alpha$ particles", authors=["Jane Doe"])
     report = run_sync(server, [paper])
     assert report.ok and report.created == [] and len(report.already_present) == 1

@@ -129,13 +129,20 @@ def test_a_paper_without_arxiv_id_points_at_its_project_page(schema):
 def test_a_repository_is_never_the_items_url_the_same_link_rule_as_the_bib():
     from bibbridge.bib.csl import csl_item
 
-    code_only = Paper(title="A Demo Model", urls={"code": ["https://github.com/x/demo"], "project": [],
-                                                  "other": []})
+    code_only = Paper(
+        title="A Demo Model", urls={"code": ["https://github.com/x/demo"], "project": [], "other": []}
+    )
     item = paper_to_item(code_only, "demo2026")
     assert "url" not in item and "URL" not in csl_item(code_only, "demo2026")
     # a project page on a code host is still code; a Hugging Face page filed anywhere is the paper's
-    on_github = Paper(title="B", urls={"code": [], "project": ["https://github.com/x/b"],
-                                       "other": ["https://huggingface.co/papers/2401.01234"]})
+    on_github = Paper(
+        title="B",
+        urls={
+            "code": [],
+            "project": ["https://github.com/x/b"],
+            "other": ["https://huggingface.co/papers/2401.01234"],
+        },
+    )
     assert paper_to_item(on_github, "b")["url"] == "https://huggingface.co/papers/2401.01234"
     assert csl_item(on_github, "b")["URL"] == "https://huggingface.co/papers/2401.01234"
 

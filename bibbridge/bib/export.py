@@ -63,9 +63,7 @@ def render(papers: list[Paper], keys: dict[str, str], style: str) -> str:
     return entries_text(papers, keys, style)
 
 
-def to_bibtex(
-    papers: Iterable[Paper], style: str = "bibtex", formula: KeyFormula | str | None = None
-) -> str:
+def to_bibtex(papers: Iterable[Paper], style: str = "bibtex", formula: KeyFormula | str | None = None) -> str:
     """``papers`` as .bib text (``style`` ``bibtex`` or ``biblatex``; ``csl-json`` gives JSON).
 
     Papers met twice are merged first (:func:`bibbridge.model.dedupe`). ``formula`` is a Better

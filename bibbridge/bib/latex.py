@@ -222,6 +222,7 @@ def _word_edges(token: str) -> tuple[str, str, str]:
     end = len(token) - trail
     return token[:lead], token[lead:end], token[end:]
 
+
 _WORD_PARTS = re.compile("[-/\u2013]")
 
 
@@ -255,18 +256,21 @@ _MATH_SEGMENT = re.compile(r"\$([^$\s](?:[^$]*[^$\s])?)\$")
 _MATH_CHARS = re.compile(r"[A-Za-z0-9\s^_{}()\[\]+\-=*/<>.,;:|'!\\]*")
 _MATH_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 MATH_COMMANDS = frozenset(
-    {*_GREEK.values(), *_MATH.values(), *(
-
-        "times pm mp div cdot ast leq le geq ge neq ne approx equiv sim simeq cong propto ll gg infty"
-        " rightarrow to leftarrow leftrightarrow Rightarrow Leftarrow Leftrightarrow uparrow downarrow"
-        " mapsto in notin ni subset subseteq supset supseteq cup cap emptyset forall exists neg wedge"
-        " vee sum prod int oint partial nabla surd sqrt prime oplus otimes circ perp parallel langle"
-        " rangle ell hbar setminus top bot vdash models star frac dfrac tfrac binom log ln exp sin cos"
-        " tan lim sup inf max min det dim ker arg deg mathcal mathbb mathrm mathbf mathit mathsf"
-        " mathtt mathfrak boldsymbol operatorname hat widehat tilde widetilde bar overline underline"
-        " vec dot ddot left right big Big bigg Bigg dots ldots cdots vdots ddots quad qquad mid"
-        " varepsilon epsilon vartheta varpi varrho varsigma varphi"
-    ).split()}
+    {
+        *_GREEK.values(),
+        *_MATH.values(),
+        *(
+            "times pm mp div cdot ast leq le geq ge neq ne approx equiv sim simeq cong propto ll gg infty"
+            " rightarrow to leftarrow leftrightarrow Rightarrow Leftarrow Leftrightarrow uparrow downarrow"
+            " mapsto in notin ni subset subseteq supset supseteq cup cap emptyset forall exists neg wedge"
+            " vee sum prod int oint partial nabla surd sqrt prime oplus otimes circ perp parallel langle"
+            " rangle ell hbar setminus top bot vdash models star frac dfrac tfrac binom log ln exp sin cos"
+            " tan lim sup inf max min det dim ker arg deg mathcal mathbb mathrm mathbf mathit mathsf"
+            " mathtt mathfrak boldsymbol operatorname hat widehat tilde widetilde bar overline underline"
+            " vec dot ddot left right big Big bigg Bigg dots ldots cdots vdots ddots quad qquad mid"
+            " varepsilon epsilon vartheta varpi varrho varsigma varphi"
+        ).split(),
+    }
 ) | frozenset(",;:! {}|")
 
 

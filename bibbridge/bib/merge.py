@@ -283,8 +283,9 @@ def _checked_target(target: Path, style: str) -> Path:
     suffix = target.suffix.lower()
     if style == "csl-json":
         if suffix in _OTHER_FORMATS or suffix in (".bib", ".bibtex", ".biblatex"):
-            raise InputError(f"not a CSL-JSON file ({suffix}): -o takes a .json file for --style csl-json",
-                             file=name)
+            raise InputError(
+                f"not a CSL-JSON file ({suffix}): -o takes a .json file for --style csl-json", file=name
+            )
     elif suffix in _OTHER_FORMATS or suffix == ".json":
         raise InputError(f"not a .bib file ({suffix}): -o takes a .bib file, or - for stdout", file=name)
     from ..atomic import real_path
@@ -303,8 +304,9 @@ def _checked_target(target: Path, style: str) -> Path:
         raise InputError(f"not a regular file ({kind}): -o takes a .bib file, or - for stdout", file=name)
     if not info.st_mode & 0o222 or not os.access(real, os.W_OK):
         mode = stat.S_IMODE(info.st_mode)
-        raise InputError(f"read-only file (mode {mode:o}), not changed: make it writable to merge into it",
-                         file=name)
+        raise InputError(
+            f"read-only file (mode {mode:o}), not changed: make it writable to merge into it", file=name
+        )
     return real
 
 
@@ -315,8 +317,32 @@ def _check_bytes(raw: bytes, name: str) -> None:
     if b"\x00" in raw:
         raise InputError("binary data (NUL byte), not a .bib file, not changed", file=name)
     head = raw[:65536]
-    controls = sum(head.count(bytes([c])) for c in (*range(1, 9), 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-                                                    24, 25, 26, 27, 28, 29, 30, 31, 127))
+    controls = sum(
+        head.count(bytes([c]))
+        for c in (
+            *range(1, 9),
+            11,
+            14,
+            15,
+            16,
+            17,
+            18,
+            19,
+            20,
+            21,
+            22,
+            23,
+            24,
+            25,
+            26,
+            27,
+            28,
+            29,
+            30,
+            31,
+            127,
+        )
+    )
     if controls > max(8, len(head) // 200):
         raise InputError("binary data (control bytes), not a text file, not changed", file=name)
 
@@ -361,8 +387,15 @@ def merge_bib(
         raise InputError(f"cannot lock, not changed: {exc.strerror or exc}", file=str(target)) from None
 
 
-def _merge(papers: Iterable[Paper], target: Path, real: Path, style: str, formula: KeyFormula | str | None,
-           dry_run: bool, report: MergeReport) -> MergeReport:
+def _merge(
+    papers: Iterable[Paper],
+    target: Path,
+    real: Path,
+    style: str,
+    formula: KeyFormula | str | None,
+    dry_run: bool,
+    report: MergeReport,
+) -> MergeReport:
     try:
         raw = real.read_bytes() if real.exists() else b""
     except OSError as exc:

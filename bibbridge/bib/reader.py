@@ -33,8 +33,16 @@ from typing import NamedTuple
 from ..regexcache import compile_cached
 
 __all__ = [
-    "BibColumns", "BibEntry", "BibFile", "BibProblem", "SCAN_FIELDS", "bibtex_open_entry", "parse_bib",
-    "read_bib", "scan_bib", "scan_columns",
+    "BibColumns",
+    "BibEntry",
+    "BibFile",
+    "BibProblem",
+    "SCAN_FIELDS",
+    "bibtex_open_entry",
+    "parse_bib",
+    "read_bib",
+    "scan_bib",
+    "scan_columns",
 ]
 
 #: The fields ``scan_bib`` extracts by default: what merges and key lookup need.
@@ -51,9 +59,18 @@ KNOWN_TYPES = frozenset(
 )
 # bibtexparser 1.4's default parser predefines these (BibDatabase.load_common_strings).
 _MONTHS = {
-    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
-    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "oct": "October",
-    "nov": "November", "dec": "December",
+    "jan": "January",
+    "feb": "February",
+    "mar": "March",
+    "apr": "April",
+    "may": "May",
+    "jun": "June",
+    "jul": "July",
+    "aug": "August",
+    "sep": "September",
+    "oct": "October",
+    "nov": "November",
+    "dec": "December",
 }
 
 
@@ -353,8 +370,11 @@ class _Reader:
             if before.startswith("%"):
                 self.warn(at, f"'{what}' after '%' is skipped here, but BibTeX ignores '%' and reads it")
             else:
-                self.problem(at, f"'{what}' is hidden by the text before it on the same line; "
-                                 "start the entry on a line of its own")
+                self.problem(
+                    at,
+                    f"'{what}' is hidden by the text before it on the same line; "
+                    "start the entry on a line of its own",
+                )
         return self.skip_ws(end)
 
     # -- fast path ---------------------------------------------------------------------------------
@@ -527,8 +547,11 @@ class _Reader:
             if re.match(rf"{_FNAME}{_W}=", raw_key):
                 raise _Fail(p, f"@{entry_type} has no citation key (it starts with field '{first}')")
             if closer in first:
-                raise _Fail(p, f"@{entry_type}{opener}{first.split(closer)[0]}{closer} has no fields "
-                               "(BibTeX reads it; bibtexparser does not)")
+                raise _Fail(
+                    p,
+                    f"@{entry_type}{opener}{first.split(closer)[0]}{closer} has no fields "
+                    "(BibTeX reads it; bibtexparser does not)",
+                )
             raise _Fail(p, f"no ',' after the citation key '{first}' of @{entry_type}")
         p = comma + 1
         pairs = [self.field(p)]
@@ -549,8 +572,11 @@ class _Reader:
             if last_error is not None:
                 raise last_error
             if q >= self.n:
-                raise _Fail(q, f"@{entry_type}{opener}{raw_key} is not closed before the end of the file "
-                               f"(unbalanced braces in '{pairs[-1][0]}'?)")
+                raise _Fail(
+                    q,
+                    f"@{entry_type}{opener}{raw_key} is not closed before the end of the file "
+                    f"(unbalanced braces in '{pairs[-1][0]}'?)",
+                )
             shown = text[q : q + 12].split("\n", 1)[0]
             raise _Fail(q, f"missing ',' or '{closer}' after field '{pairs[-1][0]}' (found {shown!r})")
         return entry_type, raw_key, [(name, parts) for name, parts, _ in pairs], q + 1
@@ -628,8 +654,11 @@ class _Reader:
             depth += 1 if m.group() == "{" else -1
             deepest = max(deepest, depth)
         if deepest > _DEEPEST:
-            raise _Fail(start, f"braces nested {deepest} deep in '{name}': bibtexparser 1.4 cannot read "
-                               f"more than {_DEEPEST} (BibTeX can)")
+            raise _Fail(
+                start,
+                f"braces nested {deepest} deep in '{name}': bibtexparser 1.4 cannot read "
+                f"more than {_DEEPEST} (BibTeX can)",
+            )
 
     def quoted_end(self, pos: int, name: str) -> int:
         text = self.text
@@ -714,8 +743,9 @@ class _Reader:
                 fields[name] = self.join(chosen[name], pos)  # pos: where macro warnings point
         return fields
 
-    def join(self, parts: list[tuple[int, str]], pos: int, strip_lines: bool = True, clean: bool = True
-             ) -> str:
+    def join(
+        self, parts: list[tuple[int, str]], pos: int, strip_lines: bool = True, clean: bool = True
+    ) -> str:
         """A value from its parts, as bibtexparser's field_to_pair + _clean_val (or @string) make it."""
         out = []
         for start, raw in parts:
@@ -732,8 +762,11 @@ class _Reader:
     def expand(self, name: str, pos: int) -> str:
         value = self.macros.get(name.lower())
         if value is None and name.isdigit():
-            self.warn(pos, f"bare number {name} in a '#' concatenation or @string: BibTeX reads it, "
-                           "bibtexparser 1.4 fails on it; write {" + name + "}")
+            self.warn(
+                pos,
+                f"bare number {name} in a '#' concatenation or @string: BibTeX reads it, "
+                "bibtexparser 1.4 fails on it; write {" + name + "}",
+            )
             return name
         if value is None:
             # bibtexparser raises UndefinedString and reads nothing; BibTeX warns and uses "".
@@ -750,26 +783,35 @@ class _Reader:
     # -- entries -------------------------------------------------------------------------------------
     def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int) -> None:
         line = self.line_at(start)
-        self.note_entry(entry_type, BibEntry(entry_type.lower(), key, fields, line, self.line_at(end - 1),
-                                             start, end))
+        self.note_entry(
+            entry_type, BibEntry(entry_type.lower(), key, fields, line, self.line_at(end - 1), start, end)
+        )
         if _ODD_KEY.search(key):
-            self.problem(start, f"suspicious citation key '{key}' in @{entry_type}: probably a missing key, "
-                                "',' or '}' (BibTeX reads this differently)", line)
+            self.problem(
+                start,
+                f"suspicious citation key '{key}' in @{entry_type}: probably a missing key, "
+                "',' or '}' (BibTeX reads this differently)",
+                line,
+            )
 
     def note_entry(self, entry_type: str, entry: BibEntry) -> None:
         """Keep ``entry`` and warn of an unknown type or a key used before (as both paths do)."""
         self.bib.entries.append(entry)
         key, line, start = entry.key, entry.line, entry.start
         if entry.entry_type not in KNOWN_TYPES:
-            self.warn(start, f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser "
-                             "drops it)", line)
+            self.warn(
+                start,
+                f"unknown entry type @{entry_type}{{{key}}} (bibtexparser's default parser drops it)",
+                line,
+            )
         folded = key.lower()
         first = self.keys.get(folded)
         if first is None:
             self.keys[folded] = line
         else:
-            self.warn(start, f"duplicate citation key '{key}' (first on line {first}); BibTeX keeps the "
-                             "first", line)
+            self.warn(
+                start, f"duplicate citation key '{key}' (first on line {first}); BibTeX keeps the first", line
+            )
 
 
 # -- what BibTeX and biber see at the end of a file --------------------------------------------------

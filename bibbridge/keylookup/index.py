@@ -207,7 +207,6 @@ def _clean_dois(dois: list[str]) -> list[str]:
     return [_clean_doi(doi) if doi else "" for doi in dois]
 
 
-
 class Table:
     """One source's rows and indexes, each section unpacked on first use (see the module docs)."""
 
@@ -339,27 +338,57 @@ class Table:
             for column, value in zip(columns, record, strict=True):
                 column.append(value)
         table = cls(name, file)
-        table.add(*columns[:2], [NAME_SEP.join(n.replace(NAME_SEP, " ") for n in a) for a in columns[2]],
-                  *columns[3:])
+        table.add(
+            *columns[:2],
+            [NAME_SEP.join(n.replace(NAME_SEP, " ") for n in a) for a in columns[2]],
+            *columns[3:],
+        )
         return table
 
     @classmethod
-    def from_columns(cls, name: str, keys: list[str], titles: list[str], names: list[str], years: list[str],
-                     dois: list[str], arxiv_ids: list[str], lines: list[int | None],
-                     file: str | None = None) -> Table:
+    def from_columns(
+        cls,
+        name: str,
+        keys: list[str],
+        titles: list[str],
+        names: list[str],
+        years: list[str],
+        dois: list[str],
+        arxiv_ids: list[str],
+        lines: list[int | None],
+        file: str | None = None,
+    ) -> Table:
         """A table from parallel columns (``names``: each row's names joined by :data:`NAME_SEP`)."""
         table = cls(name, file)
         table.add(keys, titles, names, years, dois, arxiv_ids, lines)
         return table
 
-    def add(self, keys: list[str], titles: list[str], names: list[str], years: list[str], dois: list[str],
-            arxiv_ids: list[str], lines: list[int | None]) -> list[int]:
+    def add(
+        self,
+        keys: list[str],
+        titles: list[str],
+        names: list[str],
+        years: list[str],
+        dois: list[str],
+        arxiv_ids: list[str],
+        lines: list[int | None],
+    ) -> list[int]:
         """Add rows given as columns (text decoded; ``names`` joined by :data:`NAME_SEP`), empty slots
         first; their slots. Column work done by C loops, no Python step a row (20,000 entries hold
         ~400,000 title and name words)."""
         if "rows" not in self._values and "rows" not in self._packed:
-            self._values.update(rows=[], lines=[], years=array("H"), title_lengths=array("H"), postings={},
-                                keys={}, sorted_keys=[], ids={}, free=[], extra={})
+            self._values.update(
+                rows=[],
+                lines=[],
+                years=array("H"),
+                title_lengths=array("H"),
+                postings={},
+                keys={},
+                sorted_keys=[],
+                ids={},
+                free=[],
+                extra={},
+            )
         count = len(keys)
         rows, free = self._get("rows"), self._get("free")
         free.sort()
@@ -379,8 +408,10 @@ class Table:
             year_numbers = [int(y) if len(y) == 4 and y.isdigit() else 0 for y in years]
         texts = list(map(_FIELD_SEP.join, zip(keys, titles, names, years, dois, arxiv_ids, strict=True)))
         if sum(map(str.count, texts, repeat(_FIELD_SEP))) != 5 * count:  # a separator in some value
-            texts = [_FIELD_SEP.join(v.replace(_FIELD_SEP, " ") for v in fields)
-                     for fields in zip(keys, titles, names, years, dois, arxiv_ids, strict=True)]
+            texts = [
+                _FIELD_SEP.join(v.replace(_FIELD_SEP, " ") for v in fields)
+                for fields in zip(keys, titles, names, years, dois, arxiv_ids, strict=True)
+            ]
         lengths = list(map(len, folded_titles))
         if max(lengths, default=0) > 65535:
             lengths = [min(n, 65535) for n in lengths]

@@ -46,6 +46,7 @@ BBT_TIMEOUT = 5.0
 #: Attempts per Zotero request in a lookup (sync retries far longer).
 ZOTERO_ATTEMPTS = 2
 
+
 class SourceUnavailable(BibbridgeError):
     """A configured source could not be reached (a warning for lookup, not an error)."""
 
@@ -264,8 +265,7 @@ def csl_record(item: dict[str, Any]) -> Record | None:
     doi = str(item.get("DOI") or "")
     arxiv_id = csl_arxiv_id(item) or ""
     title = latex_to_text(str(item.get("title") or ""), tie=" ").strip()
-    return Record(key, " ".join(title.split()), [n for n in authors if n], csl_year(item), doi,
-                  arxiv_id)
+    return Record(key, " ".join(title.split()), [n for n in authors if n], csl_year(item), doi, arxiv_id)
 
 
 class CslFile(Source):

@@ -210,8 +210,11 @@ class PoliteClient:
                 if attempt < self.retries:
                     delay = wait if wait is not None else self.backoff * (2**attempt)
                     if wait is not None and wait >= 5:  # a long silent pause looks like a hang
-                        print(f"bibbridge: {self.name} asks to wait {wait:.0f} s; waiting", file=sys.stderr,
-                              flush=True)
+                        print(
+                            f"bibbridge: {self.name} asks to wait {wait:.0f} s; waiting",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                     self._sleep(delay)
             self._failures += 1
             tries = "1 try" if attempt == 0 else f"{attempt + 1} tries"

@@ -352,8 +352,11 @@ def other_format(text: str) -> str | None:
     if not lines:
         return None
     enough = max(2, len(lines) // 20)  # a digest may quote the odd such line in an abstract
-    for kind, pattern in (("a BibTeX file", _BIBTEX_LINE), ("LaTeX source", _LATEX_LINE),
-                          ("a log file", _LOG_LINE)):
+    for kind, pattern in (
+        ("a BibTeX file", _BIBTEX_LINE),
+        ("LaTeX source", _LATEX_LINE),
+        ("a log file", _LOG_LINE),
+    ):
         if sum(1 for line in lines if pattern.match(line)) >= enough:
             return kind
     return None

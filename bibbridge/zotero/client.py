@@ -329,8 +329,12 @@ class ZoteroClient:
             if seconds >= ANNOUNCE_WAIT:
                 import sys
 
-                print(f"bibbridge: {host_of(self.api_url)} asks to wait {seconds:.0f} s before the next "
-                      "request; waiting", file=sys.stderr, flush=True)
+                print(
+                    f"bibbridge: {host_of(self.api_url)} asks to wait {seconds:.0f} s before the next "
+                    "request; waiting",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     def close(self) -> None:
         self.zot.client.close()
@@ -387,11 +391,14 @@ class ZoteroClient:
         if response is None:
             return NotZoteroAnswer(f"unexpected answer to {what} ({type(exc).__name__})")
         kind = response.headers.get("content-type", "").split(";", 1)[0] or "no content type"
-        return NotZoteroAnswer(f"{self.api_url} does not answer as the Zotero API ({what}: "
-                               f"{response.status_code} {kind}): {self._body(response)}")
+        return NotZoteroAnswer(
+            f"{self.api_url} does not answer as the Zotero API ({what}: "
+            f"{response.status_code} {kind}): {self._body(response)}"
+        )
 
-    def call(self, what: str, fn: Callable[[], T], raw: bool = False,
-             check: Callable[[Any], Any] | None = None) -> T:
+    def call(
+        self, what: str, fn: Callable[[], T], raw: bool = False, check: Callable[[Any], Any] | None = None
+    ) -> T:
         """Run ``fn`` (one request) with retries; translate every failure into a BibbridgeError.
 
         ``raw`` calls return an httpx2 response themselves; their status is checked here. ``check``
@@ -409,16 +416,20 @@ class ZoteroClient:
                 result = fn()
             except _WaitTooLong as exc:
                 told = "forever" if exc.seconds == float("inf") else f"{exc.seconds:.0f} s"
-                raise ZoteroError(f"{host_of(self.api_url)} asks to wait {told} before {what} (more than "
-                                  f"{MAX_SERVER_WAIT:.0f} s): try again later") from None
+                raise ZoteroError(
+                    f"{host_of(self.api_url)} asks to wait {told} before {what} (more than "
+                    f"{MAX_SERVER_WAIT:.0f} s): try again later"
+                ) from None
             except httpx2.TooManyRedirects:
-                raise NotZoteroAnswer(f"{what}: {self.api_url} redirects in a loop; is the API URL right?"
-                                      ) from None
+                raise NotZoteroAnswer(
+                    f"{what}: {self.api_url} redirects in a loop; is the API URL right?"
+                ) from None
             except httpx2.TransportError as exc:
                 reason = f"connection failed ({type(exc).__name__})"
             except httpx2.HTTPError as exc:  # a body that cannot be decoded, any other request error
-                raise NotZoteroAnswer(scrub(f"{what} failed: {type(exc).__name__}: {exc}", self._key)[:300]
-                                      ) from None
+                raise NotZoteroAnswer(
+                    scrub(f"{what} failed: {type(exc).__name__}: {exc}", self._key)[:300]
+                ) from None
             except (AttributeError, TypeError, KeyError, IndexError, OverflowError) as exc:
                 if self._last is None:
                     raise  # no answer to blame: a bug, not the server
@@ -515,7 +526,8 @@ class ZoteroClient:
             "read item versions",
             lambda: self.zot.top(includeTrashed=1, format="versions", limit=None),
             check=lambda versions: (
-                _versions(versions), int(self.zot.request.headers.get("last-modified-version", 0))
+                _versions(versions),
+                int(self.zot.request.headers.get("last-modified-version", 0)),
             ),
         )
 
@@ -544,7 +556,8 @@ class ZoteroClient:
             "read collections",
             lambda: self.zot.collections(**params),
             check=lambda found: (
-                _objects(found), int(self.zot.request.headers.get("total-results", len(found)))
+                _objects(found),
+                int(self.zot.request.headers.get("total-results", len(found))),
             ),
         )
 

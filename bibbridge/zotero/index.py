@@ -209,8 +209,9 @@ class LibraryIndex:
         except OSError as exc:
             from ..errors import BibbridgeError
 
-            raise BibbridgeError(f"cannot lock the Zotero index: {exc.strerror or exc}", file=str(self.path)
-                                 ) from None
+            raise BibbridgeError(
+                f"cannot lock the Zotero index: {exc.strerror or exc}", file=str(self.path)
+            ) from None
         try:
             try:
                 self._open()
@@ -260,8 +261,11 @@ class LibraryIndex:
         """Move a damaged index (and its journal files) out of the way, saying which file it was."""
         import sys
 
-        print(f"bibbridge: warning: {self.path}: damaged Zotero index ({exc}); set aside as "
-              f"{self.path.name}.damaged, reading the library again from the server", file=sys.stderr)
+        print(
+            f"bibbridge: warning: {self.path}: damaged Zotero index ({exc}); set aside as "
+            f"{self.path.name}.damaged, reading the library again from the server",
+            file=sys.stderr,
+        )
         for suffix in ("", "-wal", "-shm", "-journal"):
             part = self.path.with_name(self.path.name + suffix)
             try:

@@ -73,8 +73,20 @@ def mutate_text(text: str, rng: random.Random) -> str:
     """One to four text-level mutations."""
     for _ in range(rng.randint(1, 4)):
         kind = rng.choice(
-            ["unicode", "unicode", "combining", "special", "long-run", "nesting", "open-nesting", "line-ends",
-             "delete-line", "duplicate-line", "swap-lines", "truncate"]
+            [
+                "unicode",
+                "unicode",
+                "combining",
+                "special",
+                "long-run",
+                "nesting",
+                "open-nesting",
+                "line-ends",
+                "delete-line",
+                "duplicate-line",
+                "swap-lines",
+                "truncate",
+            ]
         )
         if kind == "unicode":
             text = _at_line(text, rng, random_unicode(rng, rng.randint(1, 8)))

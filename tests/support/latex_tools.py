@@ -77,9 +77,18 @@ def run_biber(bib_path: Path) -> BiberRun:
     WARN lines (see :func:`unexplained_biber_problems`); syntax errors and duplicate keys still fail."""
     require("biber")
     proc = subprocess.run(
-        ["biber", "--tool", "--validate-datamodel", "--output-file=/dev/null",
-         "--logfile", str(bib_path.with_suffix(".biberlog")), str(bib_path)],
-        capture_output=True, text=True, timeout=300,
+        [
+            "biber",
+            "--tool",
+            "--validate-datamodel",
+            "--output-file=/dev/null",
+            "--logfile",
+            str(bib_path.with_suffix(".biberlog")),
+            str(bib_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return BiberRun(proc.returncode, proc.stdout + proc.stderr)
 
@@ -162,17 +171,22 @@ def _tex_problems(log: str) -> tuple[list[str], list[str]]:
     lines = log.splitlines()
     errors = [line for line in lines if line.startswith("! ")]
     warnings = [
-        line for line in lines
-        if "Warning" in line and not line.startswith(("Overfull", "Underfull"))
+        line
+        for line in lines
+        if "Warning" in line
+        and not line.startswith(("Overfull", "Underfull"))
         # LaTeX's own "rerun" and font notes are not about our entries.
-        and "rerun" not in line.lower() and "Font Warning" not in line and "Font shape" not in line
+        and "rerun" not in line.lower()
+        and "Font Warning" not in line
+        and "Font shape" not in line
     ]
     return errors, warnings
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          errors="replace", stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, timeout=600, errors="replace", stdin=subprocess.DEVNULL
+    )
 
 
 def _pdflatex(cwd: Path, draft: bool = False) -> str:
@@ -253,8 +267,16 @@ def pandoc_document(bibliography: Path, keys: list[str], workdir: Path, csl: Pat
     workdir.mkdir(parents=True, exist_ok=True)
     body = "\n\n".join(f"See @{k}." for k in keys)
     (workdir / "doc.md").write_text(f"# Text\n\n{body}\n\n# References\n", encoding="utf-8")
-    cmd = ["pandoc", "doc.md", "--citeproc", "--bibliography", str(bibliography.resolve()), "-t", "plain",
-           "--wrap=none"]
+    cmd = [
+        "pandoc",
+        "doc.md",
+        "--citeproc",
+        "--bibliography",
+        str(bibliography.resolve()),
+        "-t",
+        "plain",
+        "--wrap=none",
+    ]
     if csl is not None:
         cmd += ["--csl", str(csl.resolve())]
     proc = _run(cmd, workdir)
@@ -280,7 +302,7 @@ def normalise(text: str) -> str:
 def references_part(text: str) -> str:
     """The text after the last "References" heading (LaTeX's \\refname, biblatex's, ours in pandoc)."""
     at = text.rfind("References")
-    return text[at + len("References"):] if at >= 0 else ""
+    return text[at + len("References") :] if at >= 0 else ""
 
 
 def body_part(text: str) -> str:
@@ -348,35 +370,80 @@ def resolved_papers() -> list:
         return {"code": list(code), "project": list(project), "other": list(other)}
 
     return [
-        Paper(title="Language Models are Few-Shot Learners", arxiv_id="2005.14165",
-              primary_category="cs.CL", authors=["Tom B. Brown", "Benjamin Mann", "Nick Ryder"],
-              author_count=31,
-              published="2020-05-28", urls=urls(code=["https://github.com/openai/gpt-3"])),
-        Paper(title="LLaMA: Open and Efficient Foundation Language Models", arxiv_id="2302.13971",
-              primary_category="cs.CL", authors=["Hugo Touvron", "Thibaut Lavril", "Gautier Izacard"],
-              published="2023-02-27", urls=urls(code=["https://github.com/facebookresearch/llama"])),
-        Paper(title="Break-a-Scene: Extracting Multiple Concepts from a Single Image",
-              doi="10.1145/3610548.3618154",
-              authors=["Omri Avrahami", "Kfir Aberman", "Ohad Fried", "Daniel Cohen-Or", "Dani Lischinski"],
-              published="2023-05-25", journal_ref="SIGGRAPH Asia 2023",
-              urls=urls(code=["https://github.com/google/break-a-scene"],
-                        project=["https://omriavrahami.com/break-a-scene/"])),
-        Paper(title="GPT-4o System Card", authors=["OpenAI"], published="2024-10-25", arxiv_id="2410.21276",
-              primary_category="cs.CL"),
-        Paper(title="WaveNet: A Generative Model for Raw Audio", arxiv_id="1609.03499",
-              primary_category="cs.SD",
-              authors=["Aaron van den Oord", "Sander Dieleman", "Heiga Zen"], published="2016-09-12"),
-        Paper(title="Polarized $^3$He Targets for Neutron Spin Filters", authors=["Thomas R. Gentile",
-              "Łukasz Müller-Šimić"], published="2017-01-05", doi="10.1103/RevModPhys.89.045004"),
-        Paper(title="BT^2: Backward-compatible Training with Basis Transformation", arxiv_id="2211.03989",
-              primary_category="cs.CV", authors=["Yifei Zhou", "Zilu Li"], published="2022-11-08"),
-        Paper(title="Scaling Rectified Flow Transformers for High-Resolution Image Synthesis",
-              arxiv_id="2403.03206", primary_category="cs.CV", published="2024-03-05"),
-        Paper(title="Code-only Paper About Diffusion", authors=["Ada Lovelace"],
-              urls=urls(code=["https://github.com/example/code-only"])),
-        Paper(title="A Paper Known by its Hugging Face Page", published="2025-01-02",
-              urls=urls(other=["https://huggingface.co/papers/2501.00001"],
-                        code=["https://huggingface.co/spaces/example/demo"])),
+        Paper(
+            title="Language Models are Few-Shot Learners",
+            arxiv_id="2005.14165",
+            primary_category="cs.CL",
+            authors=["Tom B. Brown", "Benjamin Mann", "Nick Ryder"],
+            author_count=31,
+            published="2020-05-28",
+            urls=urls(code=["https://github.com/openai/gpt-3"]),
+        ),
+        Paper(
+            title="LLaMA: Open and Efficient Foundation Language Models",
+            arxiv_id="2302.13971",
+            primary_category="cs.CL",
+            authors=["Hugo Touvron", "Thibaut Lavril", "Gautier Izacard"],
+            published="2023-02-27",
+            urls=urls(code=["https://github.com/facebookresearch/llama"]),
+        ),
+        Paper(
+            title="Break-a-Scene: Extracting Multiple Concepts from a Single Image",
+            doi="10.1145/3610548.3618154",
+            authors=["Omri Avrahami", "Kfir Aberman", "Ohad Fried", "Daniel Cohen-Or", "Dani Lischinski"],
+            published="2023-05-25",
+            journal_ref="SIGGRAPH Asia 2023",
+            urls=urls(
+                code=["https://github.com/google/break-a-scene"],
+                project=["https://omriavrahami.com/break-a-scene/"],
+            ),
+        ),
+        Paper(
+            title="GPT-4o System Card",
+            authors=["OpenAI"],
+            published="2024-10-25",
+            arxiv_id="2410.21276",
+            primary_category="cs.CL",
+        ),
+        Paper(
+            title="WaveNet: A Generative Model for Raw Audio",
+            arxiv_id="1609.03499",
+            primary_category="cs.SD",
+            authors=["Aaron van den Oord", "Sander Dieleman", "Heiga Zen"],
+            published="2016-09-12",
+        ),
+        Paper(
+            title="Polarized $^3$He Targets for Neutron Spin Filters",
+            authors=["Thomas R. Gentile", "Łukasz Müller-Šimić"],
+            published="2017-01-05",
+            doi="10.1103/RevModPhys.89.045004",
+        ),
+        Paper(
+            title="BT^2: Backward-compatible Training with Basis Transformation",
+            arxiv_id="2211.03989",
+            primary_category="cs.CV",
+            authors=["Yifei Zhou", "Zilu Li"],
+            published="2022-11-08",
+        ),
+        Paper(
+            title="Scaling Rectified Flow Transformers for High-Resolution Image Synthesis",
+            arxiv_id="2403.03206",
+            primary_category="cs.CV",
+            published="2024-03-05",
+        ),
+        Paper(
+            title="Code-only Paper About Diffusion",
+            authors=["Ada Lovelace"],
+            urls=urls(code=["https://github.com/example/code-only"]),
+        ),
+        Paper(
+            title="A Paper Known by its Hugging Face Page",
+            published="2025-01-02",
+            urls=urls(
+                other=["https://huggingface.co/papers/2501.00001"],
+                code=["https://huggingface.co/spaces/example/demo"],
+            ),
+        ),
     ]
 
 
@@ -404,5 +471,10 @@ def write_outputs(papers: list, workdir: Path) -> Outputs:
     for style, name in (("bibtex", "refs.bib"), ("biblatex", "refs-biblatex.bib"), ("csl-json", "refs.json")):
         paths[style] = workdir / name
         paths[style].write_text(render(unique, keys, style), encoding="utf-8")
-    return Outputs([keys[p.identity] for p in unique], [p.title for p in unique],
-                   paths["bibtex"], paths["biblatex"], paths["csl-json"])
+    return Outputs(
+        [keys[p.identity] for p in unique],
+        [p.title for p in unique],
+        paths["bibtex"],
+        paths["biblatex"],
+        paths["csl-json"],
+    )
