@@ -202,3 +202,13 @@ def test_an_item_made_from_a_paper_is_recognised_as_that_paper(title, arxiv, aut
     item = paper_to_item(paper, "k")
     assert paper_identities(paper) <= item_identities(item) | {f"doi:{paper.doi_key}"}
     assert item_identities(item) & paper_identities(paper)
+
+
+def test_the_preprint_pdf_link_names_the_version_the_item_describes():
+    from bibbridge.zotero.mapper import pdf_url
+
+    assert (
+        pdf_url(Paper(title="T", arxiv_id="2401.01234", version="v2")) == "https://arxiv.org/pdf/2401.01234v2"
+    )
+    assert pdf_url(Paper(title="T", arxiv_id="2401.01234")) == "https://arxiv.org/pdf/2401.01234"
+    assert pdf_url(Paper(title="T")) is None

@@ -352,9 +352,12 @@ def hf_paper_url(arxiv_id: str) -> str:
 
 
 def pdf_url(paper: Paper) -> str | None:
-    """``https://arxiv.org/pdf/<id>``: unversioned, arXiv serves the latest version, the one whose
-    date the item carries."""
-    return f"https://arxiv.org/pdf/{paper.arxiv_id}" if paper.arxiv_id else None
+    """``https://arxiv.org/pdf/<id><version>``: the version the metadata (and the item's date)
+    describes when a source named it (``v2``), else unversioned (arXiv serves the latest)."""
+    if not paper.arxiv_id:
+        return None
+    version = paper.version if paper.version and paper.version[1:].isdigit() else ""
+    return f"https://arxiv.org/pdf/{paper.arxiv_id}{version}"
 
 
 def _link(role: str, parent_key: str, title: str, url: str, content_type: str, accessed: str | None) -> Child:
