@@ -29,6 +29,7 @@ _STR_FIELDS = (
     "doi",
     "primary_category",
     "journal_ref",
+    "comment",
 )
 
 
