@@ -17,20 +17,39 @@ end, as in ``bibtexparser.load(open(path))``, whose text mode translates it, and
 Speed: a well-formed entry is read by ONE regex match that checks it against that grammar and captures
 the wanted fields on the way (values nested at most four deep, no '#'); anything else goes through a
 careful recursive-descent parser, which is the reference: the fast path agrees with it or gives up.
+
+By job: this module is the careful parser and the entry points; the records are in ``model``, the
+fast path in ``scanner``, the value rules in ``values``, what BibTeX sees at the end of a file in ``eof``.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from operator import methodcaller
-from typing import NamedTuple
 
-from ..regexcache import compile_cached
+from .eof import bibtex_open_entry
+from .model import KNOWN_TYPES, BibColumns, BibEntry, BibFile, BibProblem
+from .scanner import (
+    _BRACE,
+    _DEEPEST,
+    _DIGITS,
+    _ENTRY_LIKE,
+    _FIELD_NAME,
+    _FNAME,
+    _KEYWORD_CHARS,
+    _MACRO,
+    _ODD_KEY,
+    _RESERVED,
+    _RESYNC,
+    _TYPE,
+    _W,
+    _WS,
+    _entry_pattern,
+    _FastPath,
+    _scannable,
+)
+from .values import _MONTHS, _Values
 
 __all__ = [
     "BibColumns",
@@ -48,193 +67,6 @@ __all__ = [
 #: The fields ``scan_bib`` extracts by default: what merges and key lookup need.
 SCAN_FIELDS = ("title", "author", "year", "date", "doi", "eprint", "archiveprefix", "url")
 
-#: Entry types BibTeX's standard styles or biblatex know; others read fine but draw a warning.
-KNOWN_TYPES = frozenset(
-    "article book booklet conference inbook incollection inproceedings manual mastersthesis misc phdthesis "
-    "proceedings techreport unpublished online electronic www mvbook bookinbook suppbook collection "
-    "mvcollection suppcollection dataset mvproceedings periodical suppperiodical reference mvreference "
-    "inreference report set software thesis xdata patent artwork audio bibnote commentary image "
-    "jurisdiction legislation legal letter movie music performance review standard video customa "
-    "customb customc customd custome customf".split()
-)
-# bibtexparser 1.4's default parser predefines these (BibDatabase.load_common_strings).
-_MONTHS = {
-    "jan": "January",
-    "feb": "February",
-    "mar": "March",
-    "apr": "April",
-    "may": "May",
-    "jun": "June",
-    "jul": "July",
-    "aug": "August",
-    "sep": "September",
-    "oct": "October",
-    "nov": "November",
-    "dec": "December",
-}
-
-
-class BibProblem(NamedTuple):
-    """A spot in the file: ``line`` (1-based) and a one-line ``message``. Unpacks as ``line, message``."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
-
-
-@dataclass(slots=True)
-class BibEntry:
-    """One entry; ``text[start:end]`` of its :class:`BibFile` is the entry verbatim ('@' to closing brace)."""
-
-    entry_type: str  # lower-case
-    key: str
-    fields: dict[str, str]  # lower-case names → values as bibtexparser 1.4.4 gives them
-    line: int  # 1-based line of the '@'
-    end_line: int  # line of the closing brace
-    start: int
-    end: int
-
-
-@dataclass
-class BibFile:
-    """A parsed .bib file. ``problems`` are malformed spots (a merge must not rewrite such a file);
-    ``warnings`` are readable oddities (unknown entry type, duplicate key, undefined macro, an entry
-    commented out with ``%``, which BibTeX itself still reads)."""
-
-    text: str = field(repr=False)
-    file: str | None = None
-    entries: list[BibEntry] = field(default_factory=list)
-    strings: dict[str, str] = field(default_factory=dict)  # this file's @string macros, names lower-case
-    preambles: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-    problems: list[BibProblem] = field(default_factory=list)
-    warnings: list[BibProblem] = field(default_factory=list)
-    encoding: str = "utf-8"  # how read_bib decoded the file; text.encode(encoding) gives its bytes back
-
-    def verbatim(self, entry: BibEntry) -> str:
-        """The entry exactly as written in the file."""
-        return self.text[entry.start : entry.end]
-
-    def get(self, key: str) -> BibEntry | None:
-        """The first entry with citation key ``key`` (case-insensitive, as BibTeX compares keys)."""
-        folded = key.lower()
-        return next((e for e in self.entries if e.key.lower() == folded), None)
-
-    def raise_for_problems(self) -> None:
-        """Raise :class:`~bibbridge.errors.InputError` at the first problem, if there is any."""
-        if self.problems:
-            from ..errors import InputError
-
-            line, message = self.problems[0]
-            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-            raise InputError(f"malformed .bib: {message}{more}", file=self.file, line=line)
-
-
-@dataclass
-class BibColumns:
-    """The entries of a .bib as columns (what :func:`scan_columns` gives): per entry, in file order, its
-    ``key`` and 1-based ``line``, and per wanted field one list of values ("" where the entry has none).
-    ``strings``: the file's @string macros; ``problems``: its malformed spots (those entries are not in
-    the columns, as :func:`scan_bib` leaves them out)."""
-
-    keys: list[str]
-    lines: list[int]
-    fields: dict[str, list[str]]
-    strings: dict[str, str]
-    problems: list[BibProblem]
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-
-# -- the grammar, as regexes ---------------------------------------------------------------------
-# pyparsing skips exactly these as whitespace (not \f, \v or Unicode spaces).
-_W = r"[ \t\n\r]*"
-_WS = re.compile(_W)
-_TYPE = re.compile(r"[A-Za-z]+")
-_FIELD_NAME = re.compile(r"[A-Za-z0-9_\-().+]+")
-_MACRO = re.compile(r"[A-Za-z0-9_\-:]+")
-_DIGITS = re.compile(r"[0-9]+")
-# Where an implicit comment ends (pyparsing: SkipTo(LineEnd() + '@' | StringEnd())).
-_RESYNC = re.compile(r"[ \t\r]*\n[ \t\r\n]*@|[ \t\r\n]*\Z")
-_ENTRY_LIKE = re.compile(r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*[{(]")
-_ODD_KEY = re.compile(r"[{}()\"@#%=\\]")
-_KEYWORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")  # pyparsing Keyword, upper-cased
-_RESERVED = ("string", "preamble", "comment")
-_RESERVED_SET = frozenset(_RESERVED)
-_GROUPS_OR_EMPTY = methodcaller("groups", "")  # absent groups as "" (no None to replace)
-_START = re.Match.start
-# bibtexparser 1.4 reads braced values recursively and fails near 90 levels (less on a deep stack).
-_DEEPEST = 50
-_BRACE = re.compile(r"[{}]")
-
-# -- the fast path: one regex match per well-formed entry -----------------------------------------
-# What the regex engine costs (development machine): it walks text at ~2.4 ns a character for
-# [^{}] spelled as Latin-1 ranges (~7 ns spelled [^{}]; ranges up to U+10FFFF take ~5 ms to compile),
-# plus ~0.25 us per field and ~0.7 us per call. Python costs ~0.05 us per step. So an entry is ONE
-# match call that checks it against bibtexparser's grammar and captures the wanted fields on the way;
-# Python then takes a few steps per entry and none per unwanted field.
-_FW = r"[ \t\n\r]*+"
-_FNAME = r"[A-Za-z0-9_\-().+]++"
-_NAME_CHAR = r"(?![A-Za-z0-9_\-().+])"
-# "@type{key" -- the key as bibtexparser reads it (up to the first ',', no whitespace), braces excluded.
-_HEAD = r"@[ \t\n\r]*([A-Za-z]+)[ \t\n\r]*\{\s*([^,\s{}()\"@#%=\\]+)\s*(?=,)"
-_TEXT = r"[\x00-z|~-\xff]++|[^\x00-\xff]++"  # a run without braces
-# The same without tabs (pyparsing expands them) or line breaks (bibtexparser strips the lines after
-# one; str.splitlines breaks lines at all of these): the wanted values that can be taken as they are.
-_TEXT_LINE = r"[\x00-\x08\x0e-\x1b\x1f-z|~-\x84\x86-\xff]++|[^\x00-\xff\u2028\u2029]++"
-
-
-def _inner(text: str) -> str:
-    """The inner text of a braced value: balanced braces (backslashes do not escape them), nested at most
-    four deep; deeper ones go the careful way."""
-    level_3 = rf"(?:{text}|\{{(?:{text})*+\}})*+"
-    level_2 = rf"(?:{text}|\{{{level_3}\}})*+"
-    return rf"(?:{text}|\{{{level_2}\}})*+"
-
-
-_INNER = _inner(_TEXT)
-_QUOTED = rf"\"(?:[^\"{{}}]++|\{{{_INNER}\}})*+\""
-_BARE = rf"{_QUOTED}|[0-9]++|[A-Za-z_\-:][A-Za-z0-9_\-:]*+"  # quoted, number or @string macro
-# A field value, without '#' concatenations (those go the careful way).
-_VALUE = rf"\{{{_INNER}\}}|{_BARE}"
-# The same, captured: (inner text of a braced value on one line without tabs, any other value whole).
-_VALUE_CAPTURED = rf"\{{({_inner(_TEXT_LINE)})\}}|(\{{{_INNER}\}}|{_BARE})"
-
-
-def _caseless(name: str) -> str:
-    # [tT][iI]... rather than (?i:...): the engine skips a branch starting with a character set at once.
-    return "".join(f"[{ch}{ch.upper()}]" if ch.isalpha() else re.escape(ch) for ch in name)
-
-
-@functools.lru_cache(maxsize=32)
-def _entry_pattern(wanted: tuple[str, ...]) -> re.Pattern[str]:
-    """A whole entry and the whitespace after it. Groups: 1 type, 2 key; per wanted field i, 3+4i or
-    4+4i is set (to one character) when the field is repeated, 5+4i and 6+4i are its value as
-    _VALUE_CAPTURED gives it (the first occurrence's); the last group marks the closing brace."""
-    branches = []
-    for i, name in enumerate(wanted):
-        braced, bare = 5 + 4 * i, 6 + 4 * i
-        # Numbered forward references (allowed, and cheap); each flag captures the next character, so a
-        # set flag is never "" (columns mode reads absent groups as "").
-        repeated = rf"(?({braced})(?=([\s\S]))|(?({bare})(?=([\s\S]))|))"
-        branches.append(rf"{_caseless(name)}{_NAME_CHAR}{repeated}{_FW}={_FW}(?:{_VALUE_CAPTURED})")
-    branches.append(rf"{_FNAME}{_FW}={_FW}(?:{_VALUE})")
-    fields = "|".join(branches)
-    # Compiling it takes ~40 ms: its compiled program is kept on disk (see bibbridge.regexcache).
-    return compile_cached(rf"{_HEAD}(?:{_FW},{_FW}(?:{fields}))++{_FW},?{_FW}()\}}[ \t\n\r]*+")
-
-
-@functools.cache
-def _field_rows() -> re.Pattern[str]:
-    """One field of an entry already matched by _entry_pattern: (name, braced inner, bare value)."""
-    return compile_cached(rf"{_FW},{_FW}({_FNAME}){_FW}={_FW}(?:{_VALUE_CAPTURED})")
-
-
-_SCANNABLE_NAME = re.compile(r"[a-z0-9_\-().+]+")
-
 
 class _Fail(Exception):
     """A spot where bibtexparser's grammar does not match; ``pos`` is where to point the user."""
@@ -245,16 +77,9 @@ class _Fail(Exception):
         self.message = message
 
 
-def _strip_after_new_lines(value: str) -> str:
-    # bibtexparser's own clean-up of field values: lines joined by "\n", all but the first left-stripped.
-    lines = value.splitlines()
-    if len(lines) > 1:
-        lines = [lines[0]] + [line.lstrip() for line in lines[1:]]
-    return "\n".join(lines)
-
-
-class _Reader:
-    """One pass over one text; see :func:`parse_bib`."""
+class _Reader(_FastPath, _Values):
+    """One pass over one text; see :func:`parse_bib`. Its fast path (:mod:`.scanner`) and value steps
+    (:mod:`.values`) are mixed in; the careful parser, the reference, is here."""
 
     def __init__(
         self, text: str, file: str | None, wanted: frozenset[str] | None, columns: bool = False
@@ -377,152 +202,7 @@ class _Reader:
                 )
         return self.skip_ws(end)
 
-    # -- fast path ---------------------------------------------------------------------------------
-    def fast_entries(self, pos: int) -> int:
-        """Read the well-formed entries from ``pos`` on the fast way; where the next block starts (``pos``
-        itself when the first one is not for the fast path). The careful parser is the reference: this
-        only ever agrees with it or leaves the entry to it."""
-        text, n = self.text, self.n
-        match, close_group, count = self.entry_match, self.close_group, text.count
-        wanted = self.wanted
-        line, line_pos = self._line_no, self._line_pos
-        if pos < line_pos:  # the careful path looked ahead (e.g. to the end of an unclosed entry)
-            line, line_pos = count("\n", 0, pos) + 1, pos
-        while True:
-            m = match(text, pos)
-            if m is None:
-                break
-            groups = m.groups()
-            entry_type, key = groups[0], groups[1]
-            kind = entry_type.lower()
-            if kind in _RESERVED:
-                break
-            close = m.start(close_group)
-            if wanted is None:
-                fields = self.all_fields(pos, m.end(2), close)
-            else:
-                fields = self.wanted_fields(groups, pos)
-            if fields is None:
-                break
-            line += count("\n", line_pos, pos)
-            end_line = line + count("\n", pos, close)
-            self.note_entry(entry_type, BibEntry(kind, key, fields, line, end_line, pos, close + 1))
-            line, line_pos = end_line, close
-            pos = m.end()
-            if pos >= n or text[pos] != "@":
-                break
-        self._line_no, self._line_pos = line, line_pos
-        return pos
-
-    def wanted_fields(self, groups: tuple, pos: int) -> dict[str, str] | None:
-        """The wanted fields from a match of _entry_pattern (see there for the groups)."""
-        names = self.names
-        if groups[3::4].count(None) != len(names) or groups[2::4].count(None) != len(names):
-            return None  # a repeated field: bibtexparser's own (odd) rule decides, see field_values
-        fields = {}
-        # The second group first: the engine may leave a capture of the first alternative behind when
-        # that alternative fails at a line break and the second one reads the value.
-        for name, value, other in zip(names, groups[4::4], groups[5::4], strict=True):
-            if other is not None:
-                value = self.other_value(other, pos)
-                if value is None:
-                    return None
-                fields[name] = value
-            elif value is not None:
-                fields[name] = "" if value == "{}" else value
-        return fields
-
-    def fast_columns(self, pos: int) -> int:
-        """Columns mode's :meth:`fast_entries`: the run of well-formed entries from ``pos`` matched in one go
-        by the pattern's scanner (C loops, no Python step an entry), their fields taken column by column
-        (a Python step only for the odd value: quoted, a macro, on several lines). The run stops before
-        the first entry that :meth:`fast_entries` would leave to the careful path; it leaves no warnings
-        (key lookup, the only user, has no use for them). Where the next block starts, as there."""
-        text = self.text
-        matches = list(iter(self.entry_scanner(text, pos).match, None))
-        if not matches:
-            return pos
-        count = len(matches)
-        columns = list(zip(*map(_GROUPS_OR_EMPTY, matches), strict=True))
-        cut = count
-        kinds = columns[0]
-        if not _RESERVED_SET.isdisjoint(map(str.lower, kinds)):
-            cut = next(i for i, kind in enumerate(kinds) if kind.lower() in _RESERVED_SET)
-        values: dict[str, list[str]] = {}
-        for index, name in enumerate(self.names):
-            base = 2 + 4 * index
-            for flags in columns[base : base + 2]:  # a repeated field: see wanted_fields
-                if flags.count("") != count:
-                    cut = min(cut, next(i for i, flag in enumerate(flags) if flag))
-            column = list(columns[base + 2])
-            if "{}" in column:  # bibtexparser's clean-up of a braced value; not of a macro's (below)
-                column = ["" if value == "{}" else value for value in column]
-            others = columns[base + 3]
-            if others.count("") != count:
-                for row, other in enumerate(others[:cut]):
-                    if not other:
-                        continue
-                    value = self.other_value(other, matches[row].start())
-                    if value is None:
-                        cut = row
-                        break
-                    column[row] = value
-            values[name] = column
-        if cut == 0:
-            return pos
-        if cut < count:
-            del matches[cut:]
-            values = {name: column[:cut] for name, column in values.items()}
-        starts = list(map(_START, matches))
-        line, line_pos = self._line_no, self._line_pos
-        if pos < line_pos:  # the careful path looked ahead (as in fast_entries)
-            line, line_pos = text.count("\n", 0, pos) + 1, pos
-        newlines = map(text.count, repeat("\n"), [line_pos, *starts[:-1]], starts)
-        lines = list(accumulate(newlines, initial=line))[1:]
-        close = matches[-1].start(self.close_group)
-        self._line_no, self._line_pos = lines[-1] + text.count("\n", starts[-1], close), close
-        self.batches.append((len(self.bib.entries), list(columns[1][:cut]), lines, values))  # type: ignore[union-attr]
-        return matches[-1].end()
-
-    def all_fields(self, pos: int, key_end: int, close: int) -> dict[str, str] | None:
-        """Every field of an entry already matched by _entry_pattern (so _field_rows finds them all)."""
-        text = self.text
-        rows = _field_rows().findall(text, text.find(",", key_end), close + 1)
-        names = [name.lower() for name, _, _ in rows]
-        if len(set(names)) != len(names):
-            return None  # a repeated field, see wanted_fields
-        fields: dict[str, str] = {}
-        for name, (_, value, other) in zip(names, rows, strict=True):
-            if other:
-                value = self.other_value(other, pos)
-                if value is None:
-                    return None
-            elif value == "{}":
-                value = ""
-            fields[name] = value
-        return fields
-
-    def other_value(self, other: str, pos: int) -> str | None:
-        """A value _VALUE_CAPTURED gives whole (braced over several lines, quoted, a number or a macro) as
-        bibtexparser gives it; None when the careful path must read it. text_value does bibtexparser's
-        "{}" → "" itself; a macro's value is kept as it is."""
-        return self.text_value(other[1:-1]) if other[0] == "{" else self.bare_value(other, pos)
-
-    @staticmethod
-    def text_value(value: str) -> str | None:
-        """A braced or quoted value's text as bibtexparser gives it (None: tabs, for the careful path)."""
-        if not value.isprintable():  # line breaks are unprintable
-            if "\t" in value:
-                return None
-            value = _strip_after_new_lines(value)
-        return "" if value == "{}" else value
-
-    def bare_value(self, value: str, pos: int) -> str | None:
-        """A quoted value, number or macro, as bibtexparser gives it."""
-        first = value[0]
-        if first == '"':
-            return self.text_value(value[1:-1])
-        return value if "0" <= first <= "9" else self.expand(value, pos)
+    # (the fast path: scanner._FastPath; the value steps: values._Values)
 
     # -- careful path: bibtexparser 1.4.4's grammar, step by step ---------------------------------
     def entry(self, pos: int) -> tuple[str, str, list[tuple[str, list[tuple[int, str]]]], int]:
@@ -727,59 +407,6 @@ class _Reader:
             self.warn(m.start(), f"'@{m.group(1)}' inside @comment is skipped here, but BibTeX reads it")
         return end
 
-    # -- values --------------------------------------------------------------------------------------
-    def field_values(self, pairs: list[tuple[str, list[tuple[int, str]]]], pos: int) -> dict[str, str]:
-        # bibtexparser: {name: value for name, value in reversed(fields)}, then names lower-cased in that
-        # dict's order -- so for repeats the first spelling wins, except between case variants.
-        exact: dict[str, list[tuple[int, str]]] = {name: parts for name, parts in reversed(pairs)}
-        chosen: dict[str, list[tuple[int, str]]] = {}
-        for name, parts in exact.items():
-            chosen[name.lower()] = parts
-        wanted = self.wanted
-        fields: dict[str, str] = {}
-        for name, _ in pairs:  # source order
-            name = name.lower()
-            if name not in fields and (wanted is None or name in wanted):
-                fields[name] = self.join(chosen[name], pos)  # pos: where macro warnings point
-        return fields
-
-    def join(
-        self, parts: list[tuple[int, str]], pos: int, strip_lines: bool = True, clean: bool = True
-    ) -> str:
-        """A value from its parts, as bibtexparser's field_to_pair + _clean_val (or @string) make it."""
-        out = []
-        for start, raw in parts:
-            if start < 0:
-                out.append(self.expand(raw, pos))
-                continue
-            if "\t" in raw:
-                raw = self.expand_tabs(start, raw)
-            out.append(_strip_after_new_lines(raw) if strip_lines else raw)
-        if clean and len(parts) == 1 and parts[0][0] >= 0 and out[0] == "{}":
-            return ""
-        return "".join(out)
-
-    def expand(self, name: str, pos: int) -> str:
-        value = self.macros.get(name.lower())
-        if value is None and name.isdigit():
-            self.warn(
-                pos,
-                f"bare number {name} in a '#' concatenation or @string: BibTeX reads it, "
-                "bibtexparser 1.4 fails on it; write {" + name + "}",
-            )
-            return name
-        if value is None:
-            # bibtexparser raises UndefinedString and reads nothing; BibTeX warns and uses "".
-            self.warn(pos, f"undefined @string macro '{name}' (read as empty)")
-            return ""
-        return value
-
-    def expand_tabs(self, start: int, raw: str) -> str:
-        # pyparsing expands tabs (to columns of 8) in the whole input before parsing.
-        line_start = max(self.text.rfind("\n", 0, start), self.text.rfind("\r", 0, start)) + 1
-        column = len(self.text[line_start:start].expandtabs()) % 8
-        return (" " * column + raw).expandtabs()[column:]
-
     # -- entries -------------------------------------------------------------------------------------
     def add_entry(self, entry_type: str, key: str, fields: dict[str, str], start: int, end: int) -> None:
         line = self.line_at(start)
@@ -812,72 +439,6 @@ class _Reader:
             self.warn(
                 start, f"duplicate citation key '{key}' (first on line {first}); BibTeX keeps the first", line
             )
-
-
-# -- what BibTeX and biber see at the end of a file --------------------------------------------------
-# BibTeX reads every '@' outside an entry (after '%' too: it has no comments) and skips @comment's word
-# only; biber (btparse) reads @comment{...} as a balanced block. An entry left open swallows all after it.
-_BIBTEX_HEAD = re.compile(r"@[ \t\n\r]*([^\s\"#%'(),={}@]+)[ \t\n\r]*")
-_BIBTEX_SPECIAL = re.compile(r'[{}"()]')
-
-
-def _bibtex_block_end(text: str, pos: int) -> int | None:
-    """After the block whose '{' or '(' is at ``pos``, as BibTeX scans it (braces counted everywhere,
-    quotes at brace level 0); where BibTeX stops on an error (then it looks for the next '@'); None when
-    the block is still open at the end of the text."""
-    closer = "}" if text[pos] == "{" else ")"
-    depth, quoted = 0, False
-    for m in _BIBTEX_SPECIAL.finditer(text, pos + 1):
-        ch = m.group()
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if not depth:  # the closing brace, or an error (BibTeX then looks for the next '@')
-                return m.end()
-            depth -= 1
-        elif ch == '"':
-            if depth == 0:
-                quoted = not quoted
-        elif ch == ")" and closer == ")" and depth == 0 and not quoted:
-            return m.end()
-    return None
-
-
-def bibtex_open_entry(text: str, entries: list[BibEntry] | None = None) -> int | None:
-    """The offset of an '@' whose block BibTeX or biber would still be reading at the end of ``text``
-    (so whatever is appended would vanish into it), or None. ``entries``, the well-formed entries
-    :func:`parse_bib` found (sorted by offset), are skipped whole: only the text between them is scanned."""
-    spans = [(e.start, e.end) for e in entries] if entries else []
-    index, count = 0, len(spans)
-    pos = 0
-    while True:
-        at = text.find("@", pos)
-        if at < 0:
-            return None
-        while index < count and spans[index][1] <= at:
-            index += 1
-        if index < count and spans[index][0] <= at:
-            pos = spans[index][1]
-            continue
-        m = _BIBTEX_HEAD.match(text, at)
-        if m is None:
-            pos = at + 1
-            continue
-        body = m.end()
-        opener = text[body : body + 1]
-        if opener not in ("{", "("):
-            pos = body
-            continue
-        end = _bibtex_block_end(text, body)
-        if end is None:
-            return at
-        # BibTeX itself goes on right after "@comment" (entries inside it count); biber skips the block.
-        pos = body if m.group(1).lower() == "comment" else end
-
-
-def _scannable(wanted: Iterable[str]) -> tuple[str, ...]:
-    """The wanted (lower-case) field names the fast path captures, in its pattern's order."""
-    return tuple(sorted(name for name in wanted if _SCANNABLE_NAME.fullmatch(name)))
 
 
 def prepare(fields: Iterable[str]) -> None:

@@ -34,7 +34,7 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 # Characters BibTeX, biber or bibtexparser cannot take in a citation key.
 # What BibTeX, biber or bibtexparser refuse in a key, and what our own reader takes for a broken entry
-# (bibbridge.bib.reader._ODD_KEY: "@" too), so that every file we write is one we read back.
+# (bibbridge.bib.scanner._ODD_KEY: "@" too), so that every file we write is one we read back.
 _BAD_KEY = re.compile(r"[\s,{}()\"@#%'=~\\]")
 _AND = re.compile(r"(?i)\band\b")  # BibTeX's name separator
 
