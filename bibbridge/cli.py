@@ -22,6 +22,26 @@ from .errors import BibbridgeError
 READ_FORMATS = ("auto", "jsonl", "text", "hf-daily", "hf-paper", "hf-search", "hf-html")
 
 
+def zotero_library_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--library`` (also $ZOTERO_LIBRARY) for the commands that talk to Zotero (sync, key)."""
+    return click.option(
+        "--library",
+        envvar="ZOTERO_LIBRARY",
+        metavar="user:ID|group:ID",
+        help=f"{what} (default $ZOTERO_LIBRARY or the config file).",
+    )
+
+
+def zotero_api_url_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--api-url`` (also $ZOTERO_API_URL): another Zotero server, for sync and key."""
+    return click.option(
+        "--api-url",
+        envvar="ZOTERO_API_URL",
+        metavar="URL",
+        help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).",
+    )(func)
+
+
 def reading_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The FILE arguments and reading options shared by every command that reads digests."""
     func = click.option("--strict", is_flag=True, help="Treat warnings about suspicious blocks as errors.")(
@@ -181,23 +201,13 @@ input or credentials (e.g. a key without write access).
 )
 @reading_options
 @_resolve_options.resolving_options
-@click.option(
-    "--library",
-    envvar="ZOTERO_LIBRARY",
-    metavar="user:ID|group:ID",
-    help="The Zotero library (default $ZOTERO_LIBRARY or the config file).",
-)
+@zotero_library_option("The Zotero library")
 @click.option(
     "--collection",
     metavar="PATH",
     help='Target collection, levels separated by "/"; missing ones are created.',
 )
-@click.option(
-    "--api-url",
-    envvar="ZOTERO_API_URL",
-    metavar="URL",
-    help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).",
-)
+@zotero_api_url_option
 @click.option(
     "--key-format",
     metavar="FORMULA",
@@ -479,18 +489,8 @@ Exit status: 0 found, 1 nothing scores above the threshold (or --check found unk
 )
 @click.option("--no-local", is_flag=True, help="Leave out the keys bibbridge has given out itself.")
 @click.option("--zotero", is_flag=True, help="Search the Zotero library (Web API, through the local index).")
-@click.option(
-    "--library",
-    envvar="ZOTERO_LIBRARY",
-    metavar="user:ID|group:ID",
-    help="The Zotero library for --zotero (default $ZOTERO_LIBRARY or the config file).",
-)
-@click.option(
-    "--api-url",
-    envvar="ZOTERO_API_URL",
-    metavar="URL",
-    help="Zotero API base URL, for self-hosted servers (default https://api.zotero.org).",
-)
+@zotero_library_option("The Zotero library for --zotero")
+@zotero_api_url_option
 @click.option(
     "--bbt",
     is_flag=True,
