@@ -8,6 +8,7 @@ where a paper came from.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from typing import Any
@@ -19,17 +20,11 @@ from .decode import clean_text
 
 #: Keys every record bibbridge writes carries (and a Hub paper object does not: it says ``summary``).
 _SIGNATURE = frozenset({"title", "abstract", "authors", "urls", "source"})
-_LIST_FIELDS = ("authors",)
-_STR_FIELDS = (
-    "abstract",
-    "published",
-    "organization",
-    "arxiv_id",
-    "version",
-    "doi",
-    "primary_category",
-    "journal_ref",
-    "comment",
+# The field types come from Paper itself, so a field added to Paper is checked here too.
+_TYPES = {field.name: field.type for field in dataclasses.fields(Paper)}
+_LIST_FIELDS = tuple(name for name, kind in _TYPES.items() if kind == "list[str]")
+_STR_FIELDS = tuple(
+    name for name, kind in _TYPES.items() if kind in ("str", "str | None") and name != "title"
 )
 
 
