@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bibbridge.bib import reader
-from bibbridge.keylookup import BibFile, Lookup
+from bibbridge.keylookup import BibFile, Lookup, bibtable
 from bibbridge.keylookup.bibtable import bib_file_table
 from bibbridge.keylookup.index import cache_path_for
 from tests.conftest import ROOT
@@ -239,7 +239,10 @@ def test_answers_do_not_depend_on_the_cache(seed: int, tmp_path_factory: pytest.
         rebuilt = answers(bib, queries)
         patch.setenv("BIBBRIDGE_HOME", str(work / "cold"))
         cold = answers(bib, queries)
-    assert partly == warm == rebuilt == cold
+        patch.setattr(bibtable, "PARALLEL_BYTES", 0)  # read by two processes, half the file each
+        patch.setenv("BIBBRIDGE_HOME", str(work / "halves"))
+        halves = answers(bib, queries)
+    assert partly == warm == rebuilt == cold == halves
     assert any(cold)
 
 

@@ -25,17 +25,19 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right, insort
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import add
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..atomic import write_cache_file
 from ..text import normalise_arxiv_id, normalise_doi
 
-#: Bump when the table layout or the folding changes: old cache files are then rebuilt.
-FORMAT_VERSION = 6
+#: Bump when the table layout or the folding changes: old cache files are then rebuilt. (7: an index
+#: value of one slot is an int.)
+FORMAT_VERSION = 7
 
 #: Every ASCII character but letters, digits and newline → space (the input is ASCII by then).
 _PUNCTUATION_TO_SPACE = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "\n"}
@@ -44,7 +46,8 @@ _FOLD_BYTES = bytes(
     code + 32 if 65 <= code <= 90 else code if chr(code).isalnum() or code == 10 or code > 127 else 32
     for code in range(256)
 )
-_COMBINING = re.compile(r"[\u0300-\u036f]+")
+#: Combining accents (dropped, as unidecode drops them); U+0363-036F, combining letters, it spells out.
+_COMBINING = re.compile(r"[\u0300-\u0362]+")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _ASCII_BYTES = bytes(range(128))
 _TRANSLITERATED: dict[str, str] = {}
@@ -145,7 +148,7 @@ def ascii_bulk(text: str) -> str:
     encoded = normal.encode("utf-8", "surrogatepass")
     rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
     for char in set(rest):
-        if not "\u0300" <= char <= "\u036f":
+        if not "\u0300" <= char <= "\u0362":
             normal = normal.replace(char, _ascii(char))
     return normal.encode("ascii", "ignore").decode("ascii")
 
@@ -296,12 +299,12 @@ class Table:
         """The rows with this arXiv id (or its arXiv DOI) or this DOI (lower-case)."""
         ids = self._get("ids")
         if arxiv_id:
-            return ids.get(arxiv_id, []) + ids.get(_ARXIV_DOI + arxiv_id.lower(), [])
-        return list(ids.get(doi, [])) if doi else []
+            return _slots(ids.get(arxiv_id)) + _slots(ids.get(_ARXIV_DOI + arxiv_id.lower()))
+        return _slots(ids.get(doi)) if doi else []
 
     def key_rows(self, key: str) -> list[int]:
         """The rows whose key is ``key`` ignoring case."""
-        return list(self._get("keys").get(key.lower(), [])) if key else []
+        return _slots(self._get("keys").get(key.lower())) if key else []
 
     def keys_starting(self, prefix: str, limit: int) -> list[tuple[int, str]]:
         """``(row, lower-case key)`` of up to ``limit`` keys longer than ``prefix`` that start with it,
@@ -311,7 +314,7 @@ class Table:
         for key in ordered[bisect_right(ordered, prefix) : bisect_right(ordered, prefix) + limit]:
             if not key.startswith(prefix) or len(out) >= limit:
                 break
-            out += [(row, key) for row in keys[key]]
+            out += [(row, key) for row in _slots(keys[key])]
         return out[:limit]
 
     @property
@@ -376,19 +379,7 @@ class Table:
         """Add rows given as columns (text decoded; ``names`` joined by :data:`NAME_SEP`), empty slots
         first; their slots. Column work done by C loops, no Python step a row (20,000 entries hold
         ~400,000 title and name words)."""
-        if "rows" not in self._values and "rows" not in self._packed:
-            self._values.update(
-                rows=[],
-                lines=[],
-                years=array("H"),
-                title_lengths=array("H"),
-                postings={},
-                keys={},
-                sorted_keys=[],
-                ids={},
-                free=[],
-                extra={},
-            )
+        self._begin()
         count = len(keys)
         rows, free = self._get("rows"), self._get("free")
         free.sort()
@@ -426,27 +417,95 @@ class Table:
                 for slot, value in zip(slots, new, strict=True):
                     column[slot] = value
         key_index, ordered = self._get("keys"), self._get("sorted_keys")
+        lower_keys = list(map(str.lower, keys))
         if not ordered:
-            _index_rows(key_index, slots, map(str.lower, keys))
+            _index_rows(key_index, slots, lower_keys)
             ordered.extend(sorted(key_index))
         else:
-            for key in {key.lower() for key in keys} - key_index.keys():
+            for key in set(lower_keys) - key_index.keys():
                 insort(ordered, key)
-            _index_rows(key_index, slots, map(str.lower, keys))
+            _index_rows(key_index, slots, lower_keys)
         _index_rows(self._get("ids"), slots, dois)
         _index_rows(self._get("ids"), slots, arxiv_ids)
-        # Every word's rows in one map(list.append, …) pass.
-        row_words = list(map(str.split, map(" ".join, zip(folded_titles, folded_names, strict=True))))
-        numbers = chain.from_iterable(map(repeat, slots, map(len, row_words)))
+        # Every word's rows in one map(list.append, …) pass: a column's words in one split, each row's
+        # slot repeated once per word (a folded text is single-spaced, so its words are its spaces plus
+        # one, none when it is empty; a stray space could only add to that, so the sum checks it).
+        found: defaultdict[str, list[int]] = defaultdict(list)
+        for folded in (folded_titles, folded_names):
+            words = " ".join(folded).split()
+            counts = list(map(add, map(str.count, folded, repeat(" ")), map(bool, folded)))
+            if sum(counts) != len(words):
+                counts = [len(text.split()) for text in folded]
+            numbers = chain.from_iterable(map(repeat, slots, counts))
+            deque(map(list.append, map(found.__getitem__, words), numbers), maxlen=0)
         postings = self._get("postings")
-        for word, new in _rows_by_value(chain.from_iterable(row_words), numbers).items():
-            if word in postings:
-                self.rows_of(word).extend(new)  # type: ignore[attr-defined]
-            else:
-                postings[word] = array("i", new)
+        if not postings:
+            postings.update(zip(found, map(array, repeat("i"), found.values()), strict=True))
+        else:
+            for word, new in found.items():
+                if word in postings:
+                    self.rows_of(word).extend(new)  # type: ignore[attr-defined]
+                else:
+                    postings[word] = array("i", new)
         self._vocabulary = None
         self.live += count
         return slots
+
+    def _begin(self) -> None:
+        """Make the sections of a new table."""
+        if "rows" not in self._values and "rows" not in self._packed:
+            self._values.update(
+                rows=[],
+                lines=[],
+                years=array("H"),
+                title_lengths=array("H"),
+                postings={},
+                keys={},
+                sorted_keys=[],
+                ids={},
+                free=[],
+                extra={},
+            )
+
+    def extend(self, other: Table) -> None:
+        """Append ``other``'s rows after this table's slots: the table :meth:`add` makes when given
+        ``other``'s rows after this one's (``other`` has no empty slots). The indexes are joined, not
+        built again: what a table built in parts (see :func:`.bibtable.read_in_halves`) needs."""
+        if other._get("free"):
+            raise ValueError("the table appended has empty slots")
+        self._begin()
+        base = self.slots
+        self._get("rows").extend(other._get("rows"))
+        self.years.extend(other.years)
+        self.title_lengths.extend(other.title_lengths)
+        self.lines.extend(other.lines)
+        for section in ("keys", "ids"):
+            mine, theirs = self._get(section), other._get(section)
+            # Keys and identifiers are nearly all unique: most values hold a slot as an int.
+            single = [value for value, held in theirs.items() if isinstance(held, int)]
+            shifted = dict(zip(single, map(add, map(theirs.__getitem__, single), repeat(base)), strict=False))
+            for value, held in theirs.items():
+                if not isinstance(held, int):
+                    shifted[value] = [slot + base for slot in held]
+            if mine.keys().isdisjoint(shifted):
+                mine.update(shifted)
+            else:
+                for value, held in shifted.items():
+                    have = mine.get(value)
+                    mine[value] = held if have is None else _slots(have) + _slots(held)
+        ordered, more, keys = self._get("sorted_keys"), other._get("sorted_keys"), self._get("keys")
+        # Two sorted runs (sorted joins them in one pass), or the distinct keys when some are in both.
+        disjoint = len(keys) == len(ordered) + len(more)
+        self._values["sorted_keys"] = sorted(ordered + more if disjoint else keys)
+        postings = self._get("postings")
+        for word in other._get("postings"):
+            rows = array("i", map(add, other.rows_of(word), repeat(base)))
+            if word in postings:
+                self.rows_of(word).extend(rows)  # type: ignore[attr-defined]
+            else:
+                postings[word] = rows
+        self._vocabulary = None
+        self.live += other.live
 
     def remove(self, slots: Iterable[int]) -> None:
         """Empty these slots (their rows leave every index)."""
@@ -461,9 +520,14 @@ class Table:
                 if not found:
                     del postings[word]
             for index, value in ((keys, key.lower()), (ids, doi), (ids, arxiv_id)):
-                if value and slot in index.get(value, ()):
-                    index[value].remove(slot)
-                    if not index[value]:
+                held = _slots(index.get(value)) if value else []
+                if slot in held:
+                    held.remove(slot)
+                    if len(held) > 1:
+                        index[value] = held
+                    elif held:
+                        index[value] = held[0]
+                    else:
                         del index[value]
                         if index is keys:
                             ordered = self._get("sorted_keys")
@@ -511,23 +575,27 @@ class Table:
             write_cache_file(self.cache, self.dumps(self.stamp))
 
 
-def _rows_by_value(values: Iterable[str], rows: Iterable[int]) -> dict[str, list[int]]:
-    """Each value with the rows it comes with, by C loops (``map(list.append, …)``)."""
-    values = list(values)
-    found: dict[str, list[int]] = {value: [] for value in dict.fromkeys(values)}
-    deque(map(list.append, map(found.__getitem__, values), rows), maxlen=0)
-    return found
+def _slots(held: int | list[int] | None) -> list[int]:
+    """The slots an index holds for one value: one slot is held as an int, several as a list."""
+    return [] if held is None else [held] if isinstance(held, int) else list(held)
 
 
-def _index_rows(index: dict[str, list[int]], slots: list[int], values: Iterable[str]) -> None:
-    """Add each slot to ``index`` under its value ("" left out)."""
-    found = _rows_by_value(values, slots)
-    found.pop("", None)
-    if not index:
+def _index_rows(index: dict[str, int | list[int]], slots: list[int], values: list[str]) -> None:
+    """Add each slot to ``index`` under its value ("" left out). Keys and identifiers are nearly all
+    unique, so a value of one slot holds it as an int: a dict built by C loops, no list a value."""
+    values, slots = list(compress(values, values)), list(compress(slots, values))
+    found = dict(zip(values, slots, strict=True))
+    if len(found) == len(values) and index.keys().isdisjoint(found):
         index.update(found)
         return
-    for value, rows in found.items():
-        index.setdefault(value, []).extend(rows)
+    for value, slot in zip(values, slots, strict=True):
+        held = index.get(value)
+        if held is None:
+            index[value] = slot
+        elif isinstance(held, int):
+            index[value] = [held, slot]
+        else:
+            held.append(slot)
 
 
 def file_stamp(path: Path) -> tuple:

@@ -16,7 +16,7 @@ def table_content(table: Table) -> dict[str, Any]:
     name = {slot: index for index, slot in enumerate(rows)}
 
     def named(slots: Any) -> list[int]:
-        return sorted(name[slot] for slot in slots)
+        return sorted(name[slot] for slot in ([slots] if isinstance(slots, int) else slots))
 
     return {
         "rows": [(table.row(s), table.years[s], table.title_lengths[s]) for s in rows],
