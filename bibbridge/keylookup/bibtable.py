@@ -25,7 +25,8 @@ import os
 import re
 from bisect import bisect_right
 from collections import deque
-from itertools import accumulate, compress, count, repeat
+from collections.abc import Iterable
+from itertools import accumulate, chain, compress, count, repeat
 from operator import add, methodcaller, not_, sub
 from pathlib import Path
 from typing import NamedTuple
@@ -41,6 +42,8 @@ INCREMENTAL_SHARE = 0.25
 #: A never-seen file this large or larger is read in two processes (for a smaller one, starting the
 #: second process costs more than it saves).
 PARALLEL_BYTES = 4_000_000
+#: The share of the file this process reads (the other one also hands its table over).
+FIRST_SHARE = 0.5
 
 
 class Chunks:
@@ -215,19 +218,20 @@ def _read_whole(chunks: Chunks, name: str, halves: bool = True) -> Table:
     starts = chunks.starts
     chunk_of = list(map(sub, map(bisect_right, repeat(starts), columns.lines), repeat(1)))
     offsets = list(map(sub, columns.lines, map(starts.__getitem__, chunk_of)))
-    table.extra = _bookkeeping(chunks, chunk_of, offsets)
+    table.extra = _bookkeeping(chunks, chunk_of, range(len(chunk_of)), offsets)
     return table
 
 
-def _bookkeeping(chunks: Chunks, chunk_of: list[int], offsets: list[int]) -> dict:
+def _bookkeeping(chunks: Chunks, chunk_of: list[int], slots: Iterable[int], offsets: list[int]) -> dict:
     """What :func:`_update` needs of a file's table: the ``@string`` blocks' hash, each chunk's rows
-    (``content``: a chunk's slot as an int, or a list of its slots when it gave none or several), each
-    row's line in its chunk and each chunk's line count."""
+    (``content``: a chunk's slot as an int, or a list of its slots when it gave none or several; from
+    the chunk and the slot of each row), each slot's line in its chunk and each chunk's line count."""
     ids = chunks.ids
-    content: dict[bytes, int | list[int]] = dict(zip(map(ids.__getitem__, chunk_of), count()))
+    slots = list(slots)
+    content: dict[bytes, int | list[int]] = dict(zip(map(ids.__getitem__, chunk_of), slots, strict=True))
     if len(content) < len(chunk_of):  # some chunk gave several entries
         several: dict[bytes, list[int]] = {}
-        for slot, chunk in enumerate(chunk_of):
+        for slot, chunk in zip(slots, chunk_of, strict=True):
             several.setdefault(ids[chunk], []).append(slot)
         content = {content_id: held[0] if len(held) == 1 else held for content_id, held in several.items()}
     content.update((content_id, []) for content_id in set(ids) - content.keys())  # chunks of no entry
@@ -341,10 +345,17 @@ def read_in_halves(chunks: Chunks, name: str) -> Table | None:
     if not _can_fork():
         return None
     parts = len(chunks)
-    middle = chunks.raw.count(b"\n@", 0, len(chunks.raw) // 2) + 1
+    middle = chunks.raw.count(b"\n@", 0, int(len(chunks.raw) * FIRST_SHARE)) + 1
     if not 0 < middle < parts:
         return None
     first, second = range(middle), range(middle, parts)
+    import hashlib  # noqa: F401 - imported (and the reader's pattern made) once, before forking
+
+    from ..bib.reader import prepare
+    from ..text import latex  # noqa: F401
+    from .sources import BIB_FIELDS
+
+    prepare(BIB_FIELDS)
     incoming, outgoing = os.pipe()
     try:
         pid = os.fork()
@@ -356,8 +367,10 @@ def read_in_halves(chunks: Chunks, name: str) -> Table | None:
         status = 1
         try:
             os.close(incoming)
+            # Its rows take the slots after those the first half can fill: one per "@" in it at most.
+            reserved = chunks.raw.count(b"@", 0, chunks.ends[middle - 1])
             with os.fdopen(outgoing, "wb") as out:
-                out.write(_dumps_half(chunks, second, name))
+                out.write(_dumps_half(chunks, second, name, reserved))
             status = 0
         finally:
             os._exit(status)
@@ -373,9 +386,14 @@ def read_in_halves(chunks: Chunks, name: str) -> Table | None:
         return None
     chunks.set_ids(mine.hashes + theirs.hashes)
     chunks.set_counts(mine.line_counts + theirs.line_counts)
-    table = mine.table
-    table.extend(theirs.table)
-    table.extra = extra = _bookkeeping(chunks, mine.chunk_of + theirs.chunk_of, mine.offsets + theirs.offsets)
+    table, reserved = mine.table, theirs.reserved
+    try:
+        table.extend(theirs.table, reserved)
+    except ValueError:
+        return None
+    slots = chain(range(len(mine.chunk_of)), range(reserved, reserved + len(theirs.chunk_of)))
+    offsets = mine.offsets + [0] * (reserved - len(mine.offsets)) + theirs.offsets
+    table.extra = extra = _bookkeeping(chunks, mine.chunk_of + theirs.chunk_of, slots, offsets)
     _set_lines(table, chunks, extra["content"], extra["offsets"])
     return table
 
@@ -389,23 +407,26 @@ def _can_fork() -> bool:
 
 
 class _Half(NamedTuple):
-    """Half a file's chunks read: their table, each row's chunk and line in it, each chunk's hash and
-    line count."""
+    """Half a file's chunks read: their table (its first ``reserved`` slots left empty, see
+    :meth:`Table.reserve`), each row's chunk and line in it, each chunk's hash and line count."""
 
     table: Table
     chunk_of: list[int]
     offsets: list[int]
     hashes: list[bytes]
     line_counts: list[int]
+    reserved: int
 
 
-def _read_half(chunks: Chunks, indexes: range, name: str) -> _Half | None:
+def _read_half(chunks: Chunks, indexes: range, name: str, reserved: int = 0) -> _Half | None:
     line_counts = chunks.line_counts(indexes)
     found = _read_chunks(chunks, indexes, name, line_counts)
     if found is None:
         return None
-    table = Table.from_columns(name, *found.columns)
-    return _Half(table, found.chunk_of, found.offsets, chunks.hashes(indexes), line_counts)
+    table = Table(name)
+    table.reserve(reserved)
+    table.add(*found.columns)
+    return _Half(table, found.chunk_of, found.offsets, chunks.hashes(indexes), line_counts, reserved)
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:
@@ -419,10 +440,10 @@ def _runs(indexes: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _dumps_half(chunks: Chunks, indexes: range, name: str) -> bytes:
+def _dumps_half(chunks: Chunks, indexes: range, name: str, reserved: int) -> bytes:
     import marshal
 
-    half = _read_half(chunks, indexes, name)
+    half = _read_half(chunks, indexes, name, reserved)
     if half is None:
         return b""
     rest = marshal.dumps(tuple(half[1:]))

@@ -467,43 +467,52 @@ class Table:
                 extra={},
             )
 
-    def extend(self, other: Table) -> None:
-        """Append ``other``'s rows after this table's slots: the table :meth:`add` makes when given
-        ``other``'s rows after this one's (``other`` has no empty slots). The indexes are joined, not
-        built again: what a table built in parts (see :func:`.bibtable.read_in_halves`) needs."""
-        if other._get("free"):
-            raise ValueError("the table appended has empty slots")
+    def reserve(self, count: int) -> None:
+        """Leave this new table's first ``count`` slots empty, for the rows of another table that this
+        one is to be appended to by :meth:`extend`: the rows added next take the slots after them, so
+        the other table takes them as they are (no index built again, no slot moved)."""
         self._begin()
-        base = self.slots
-        self._get("rows").extend(other._get("rows"))
-        self.years.extend(other.years)
-        self.title_lengths.extend(other.title_lengths)
-        self.lines.extend(other.lines)
+        if self.slots:
+            raise ValueError("only a new table reserves slots")
+        self._get("rows").extend(repeat("", count))
+        for column in (self.years, self.title_lengths, self.lines):
+            column.extend(repeat(0, count))
+
+    def extend(self, other: Table, reserved: int) -> None:
+        """Append ``other``'s rows, added after it reserved (:meth:`reserve`) its first ``reserved``
+        slots for this table's: the table :meth:`add` makes of this table's rows, then ``other``'s. The
+        slots this table does not fill are left empty."""
+        self._begin()
+        mine = self.slots
+        if mine > reserved or other.slots < reserved or other._get("free"):
+            raise ValueError("the table appended did not reserve these slots")
+        rows = self._get("rows")
+        rows.extend(repeat("", reserved - mine))
+        rows.extend(other._get("rows")[reserved:])
+        for column, theirs in ((self.years, other.years), (self.title_lengths, other.title_lengths)):
+            column.extend(repeat(0, reserved - mine))
+            column.extend(theirs[reserved:])
+        self.lines.extend(repeat(0, reserved - mine))
+        self.lines.extend(other.lines[reserved:])
+        self._get("free").extend(range(mine, reserved))
         for section in ("keys", "ids"):
-            mine, theirs = self._get(section), other._get(section)
-            # Keys and identifiers are nearly all unique: most values hold a slot as an int.
-            single = [value for value, held in theirs.items() if isinstance(held, int)]
-            shifted = dict(zip(single, map(add, map(theirs.__getitem__, single), repeat(base)), strict=False))
-            for value, held in theirs.items():
-                if not isinstance(held, int):
-                    shifted[value] = [slot + base for slot in held]
-            if mine.keys().isdisjoint(shifted):
-                mine.update(shifted)
+            index, more = self._get(section), other._get(section)
+            if index.keys().isdisjoint(more):
+                index.update(more)
             else:
-                for value, held in shifted.items():
-                    have = mine.get(value)
-                    mine[value] = held if have is None else _slots(have) + _slots(held)
-        ordered, more, keys = self._get("sorted_keys"), other._get("sorted_keys"), self._get("keys")
+                for value, held in more.items():
+                    have = index.get(value)
+                    index[value] = held if have is None else _slots(have) + _slots(held)
+        ordered, more_keys, keys = self._get("sorted_keys"), other._get("sorted_keys"), self._get("keys")
         # Two sorted runs (sorted joins them in one pass), or the distinct keys when some are in both.
-        disjoint = len(keys) == len(ordered) + len(more)
-        self._values["sorted_keys"] = sorted(ordered + more if disjoint else keys)
+        disjoint = len(keys) == len(ordered) + len(more_keys)
+        self._values["sorted_keys"] = sorted(ordered + more_keys if disjoint else keys)
         postings = self._get("postings")
         for word in other._get("postings"):
-            rows = array("i", map(add, other.rows_of(word), repeat(base)))
             if word in postings:
-                self.rows_of(word).extend(rows)  # type: ignore[attr-defined]
+                self.rows_of(word).extend(other.rows_of(word))  # type: ignore[attr-defined]
             else:
-                postings[word] = rows
+                postings[word] = other.rows_of(word)
         self._vocabulary = None
         self.live += other.live
 

@@ -27,3 +27,25 @@ def table_content(table: Table) -> dict[str, Any]:
         "sorted_keys": table._get("sorted_keys"),
         "ids": {key: named(slots) for key, slots in table._get("ids").items()},
     }
+
+
+def bookkeeping_content(table: Table) -> dict[str, Any]:
+    """A .bib table's chunk bookkeeping (see bibbridge.keylookup.bibtable), rows named by (line, key)
+    rather than slot: each chunk's rows, each row's line in its chunk, each chunk's line count."""
+    extra = table.extra
+    if not extra:
+        return {}
+
+    def named(slot: int) -> tuple[int, str]:
+        return (table.lines[slot], table.row(slot).key)
+
+    content = {
+        chunk: sorted(named(slot) for slot in ([held] if isinstance(held, int) else held))
+        for chunk, held in extra["content"].items()
+    }
+    offsets = {
+        named(slot): extra["offsets"][slot]
+        for held in extra["content"].values()
+        for slot in ([held] if isinstance(held, int) else held)
+    }
+    return {"context": extra["context"], "content": content, "offsets": offsets, "counts": extra["counts"]}
