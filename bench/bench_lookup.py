@@ -13,8 +13,13 @@ own, made once under ``bench/out/venv``; an editable install adds an import hook
   one item is added and one edited). Before each run the file is put back to A and queried (untimed).
 
 The runs are interleaved (for each round: every query form in every state, in turn), and medians are
-given, with the CPU time (user + sys) of the process. Plus ``bibbridge --version`` as the start-up floor,
-and, in process, where a never-seen file's and a rewrite's time goes.
+given, with the CPU time (user + sys) of the process and its children (a large never-seen file is read
+by two processes, see :func:`bibbridge.keylookup.bibtable.read_in_halves`). Plus ``bibbridge --version``
+as the start-up floor, and, in process, where a never-seen file's and a rewrite's time goes, and a
+never-seen file read in two processes against one.
+
+Run it with an interpreter that has bibbridge's dependencies (e.g. ``.venv/bin/python``): the in-process
+part imports this checkout.
 
 The .bib is ``bench/genbib.py``'s ``generate_bib(N, seed=0)`` (~1,400 characters an entry).
 
