@@ -36,6 +36,8 @@ from .index import Table, cache_path_for, file_stamp, load_cache
 _STRING_BLOCK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*@?[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 _MAYBE = re.compile(rb"[sS \t\r\n\xef@]")
 _CUT = re.compile(rb"\n@")
+#: The head of a block in parentheses, at a chunk's start (the first chunk's may have the "@").
+_PAREN_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*@?[ \t\r\n]*[A-Za-z]+[ \t\r\n]*\(")
 _INNER_STRING = re.compile(rb"@[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 #: A change touching more than this share of the chunks is read in full.
 INCREMENTAL_SHARE = 0.25
@@ -106,8 +108,15 @@ class Chunks:
         return list(map(add, map(self.raw.count, repeat(b"\n"), begins, ends), repeat(1)))
 
     def set_ids(self, hashes: list[bytes]) -> None:
-        """Set ``ids`` from every chunk's hash."""
+        """Set ``ids`` from every chunk's hash: with the number of ``@string`` blocks before the chunk
+        (the macros it reads with: an entry moved across a block is new), a repeat numbered."""
         ids = hashes
+        if self.strings:
+            ids = list(ids)
+            edges = [*self.strings, self.size]
+            for before, (first, last) in enumerate(zip([0, *edges], edges, strict=False)):
+                if before:
+                    ids[first:last] = map(add, ids[first:last], repeat(before.to_bytes(4, "big")))
         if len(set(ids)) < len(ids):
             seen: dict[bytes, int] = {}
             ids = list(ids)
@@ -157,11 +166,27 @@ class Chunks:
             pieces += [view[self.begins[first] - (1 if first else 0) : self.ends[last]], b"\n"]
         return b"".join(pieces)
 
-    def balanced(self, indexes: list[int] | range) -> bool:
-        raw, begins, ends = self.raw, self.begins, self.ends
-        return all(
-            raw.count(b"{", begins[i], ends[i]) == raw.count(b"}", begins[i], ends[i]) for i in indexes
-        )
+    def holds_whole_blocks(self, indexes: list[int] | range) -> bool:
+        """True when none of these chunks can end inside a block (where the next chunk, read alone,
+        would read differently): its braces balance; and a block in parentheses (``@preamble("…")``,
+        ``@article(…)``), which braces alone do not close, has balanced parentheses and its double
+        quotes that no backslash escapes pair up (a quoted value holding a line that starts with ``@``
+        leaves one open). Cautious: an odd parenthesis or inch mark in such a block makes the file one
+        that is read whole."""
+        raw, count = self.raw, self.raw.count
+        if isinstance(indexes, range):
+            begins, ends = self.begins[indexes.start : indexes.stop], self.ends[indexes.start : indexes.stop]
+        else:
+            begins, ends = [self.begins[i] for i in indexes], [self.ends[i] for i in indexes]
+        # Whole columns of counts (C loops).
+        if list(map(count, repeat(b"{"), begins, ends)) != list(map(count, repeat(b"}"), begins, ends)):
+            return False
+        match = _PAREN_HEAD.match
+        for begin, end in compress(zip(begins, ends, strict=True), map(match, repeat(raw), begins, ends)):
+            quotes = count(b'"', begin, end) - count(b'\\"', begin, end)
+            if quotes % 2 or count(b"(", begin, end) != count(b")", begin, end):
+                return False
+        return True
 
     def defines_macro_inside(self, index: int) -> bool:
         """True when chunk ``index`` holds an ``@string`` block after its start (inside an entry)."""
@@ -212,7 +237,7 @@ def _read_whole(chunks: Chunks, name: str, halves: bool = True) -> Table:
         or columns.problems
         or (prefix and parse_bib(prefix).strings != columns.strings)
         or (not prefix and columns.strings)
-        or not chunks.balanced(range(len(chunks)))
+        or not chunks.holds_whole_blocks(range(len(chunks)))
     ):
         return table  # no chunk bookkeeping: every change is read in full
     starts = chunks.starts
@@ -259,7 +284,7 @@ def _read_chunks(
     from .sources import BIB_FIELDS, bib_columns
 
     strings = set(chunks.strings)
-    if not chunks.balanced(indexes):
+    if not chunks.holds_whole_blocks(indexes):
         return None
     if any(chunks.defines_macro_inside(i) for i in indexes if i not in strings):
         return None  # a macro defined inside an entry's chunk: the later chunks may read differently
@@ -380,7 +405,10 @@ def read_in_halves(chunks: Chunks, name: str) -> Table | None:
     finally:
         with os.fdopen(incoming, "rb") as pipe:
             data = pipe.read()
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # SIGCHLD ignored (inherited from whoever started us): reaped already
+            pass
     theirs = _loads_half(data)
     if mine is None or theirs is None:
         return None

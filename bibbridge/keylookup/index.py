@@ -36,8 +36,8 @@ from ..atomic import write_cache_file
 from ..text import normalise_arxiv_id, normalise_doi
 
 #: Bump when the table layout or the folding changes: old cache files are then rebuilt. (7: an index
-#: value of one slot is an int.)
-FORMAT_VERSION = 7
+#: value of one slot is an int; 8: a chunk's id counts the @string blocks before it.)
+FORMAT_VERSION = 8
 
 #: Every ASCII character but letters, digits and newline → space (the input is ASCII by then).
 _PUNCTUATION_TO_SPACE = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "\n"}

@@ -241,7 +241,18 @@ def _match_words(table: Table, query: Query, refine: int) -> list[tuple[int, int
             got += year_weight
         coverage[row] = got / denominator
     lengths, lines = table.title_lengths, table.lines
-    top = heapq.nlargest(refine, coverage, key=lambda row: (coverage[row], -lengths[row], -lines[row]))
+
+    def rank(row: int) -> tuple[float, int, int]:
+        return (coverage[row], -lengths[row], -lines[row])
+
+    top = heapq.nlargest(refine, coverage, key=rank)
+    if len(coverage) > refine and top:
+        # Rows tied with the last one kept (entries on one line, alike): those kept go by key, never by
+        # row number, which depends on the cache's history.
+        last = rank(top[-1])
+        tied = sorted((row for row in coverage if rank(row) == last), key=lambda r: table.row(r).key.lower())
+        kept = [row for row in top if rank(row) != last]
+        top = kept + tied[: refine - len(kept)]
 
     from rapidfuzz import fuzz
 
