@@ -8,10 +8,13 @@ knows which rows each chunk gave. When the file changed, only the chunks never s
 row's line is set again from where its chunk now starts. The answer is the table a full read gives,
 whatever order the file is in.
 
-A full read (and no per-chunk bookkeeping) is done when a chunk could read differently alone than within
-the file: the file is not UTF-8, some entry is malformed, a chunk's braces do not balance (an entry
-holding a line that starts with ``@``), an ``@string`` block changed, or ``@string`` blocks sit
-inside chunks; and when most chunks are new (a full read is then quicker).
+A chunk's id also counts the ``@string`` blocks before it: the macros it is read with (an entry moved
+above the block defining its macro is new). A full read (and no per-chunk bookkeeping) is done when a
+chunk could read differently alone than within the file: the file is not UTF-8, some entry is
+malformed, a chunk's braces do not balance (an entry holding a line that starts with ``@``), a block in
+parentheses has unpaired quotes or parentheses (a quoted value holding such a line), an ``@string``
+block changed, or ``@string`` blocks sit inside chunks; and when most chunks are new (a full read is
+then quicker).
 
 A large file never seen before is read by two processes, half the chunks each (read the way an update
 reads new chunks, so under the same conditions), and the halves' tables joined: the table a full read
