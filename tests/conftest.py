@@ -63,3 +63,16 @@ def digest_path(name: str) -> Path:
 
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
+
+
+@pytest.fixture
+def single_threaded() -> None:
+    """Wait for threads an earlier test left running (a fake server's handler still sleeping past a
+    client's timeout): bibbridge forks only a process running no other thread (see
+    ``bibbridge.keylookup.bibtable.read_in_halves``)."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(timeout=30)
+    assert threading.active_count() == 1, [thread.name for thread in threading.enumerate()]

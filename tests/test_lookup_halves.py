@@ -52,6 +52,8 @@ ODD = {
     "a malformed entry": many("a", 10) + "@article{broken,\n  title = {Unclosed\n\n" + many("b", 10),
 }
 
+pytestmark = pytest.mark.usefixtures("single_threaded")
+
 QUERIES = [
     "entry number 7",
     "2101.00002",

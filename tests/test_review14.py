@@ -40,6 +40,7 @@ def warm_and_cold(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+@pytest.mark.usefixtures("single_threaded")
 def test_halves_when_sigchld_is_ignored() -> None:
     """SIG_IGN for SIGCHLD is inherited across exec: the child is reaped by the kernel and
     os.waitpid raises ChildProcessError, which escapes bib_file_table."""
