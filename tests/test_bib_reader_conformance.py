@@ -11,17 +11,17 @@ standard-type subset against the default parser.
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED
+from conftest import SHARED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bibbridge.bib import reader
 from bibbridge.bib.reader import SCAN_FIELDS, BibColumns, parse_bib, scan_bib, scan_columns
 from bibbridge.keylookup.sources import BIB_FIELDS
+from tests.support.generated_bib import generated_bib
 
 bibtexparser = pytest.importorskip("bibtexparser")
 from bibtexparser.bibdatabase import STANDARD_TYPES, UndefinedString  # noqa: E402
@@ -160,12 +160,7 @@ def test_reports_the_suites_odd_files(name):
 
 
 def test_agrees_on_a_slice_of_the_benchmark_library():
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    assert_agrees(generate_bib(150, seed=7))
+    assert_agrees(generated_bib(150, seed=7))
 
 
 # -- generated .bib text ----------------------------------------------------------------------------
@@ -387,24 +382,14 @@ def test_fast_path_is_the_careful_parser_on_adversarial_text(blocks):
 
 
 def test_fast_path_is_the_careful_parser_on_the_benchmark_library():
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    text = generate_bib(300, seed=3)
+    text = generated_bib(300, seed=3)
     assert_fast_is_careful(text)
     assert_fast_is_careful(text.replace("\n", "\r\n"))
 
 
 def test_regular_entries_take_the_fast_path():
     # Only @string, @comment and the like should reach the careful parser in a well-formed library.
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    text = generate_bib(600, seed=5)
+    text = generated_bib(600, seed=5)
     careful_blocks = []
     block = reader._Reader.block
 
@@ -478,12 +463,7 @@ def test_columns_around_entries_read_the_careful_way():
 
 
 def test_columns_of_a_path_are_those_of_its_text(tmp_path):
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    text = "\ufeff" + generate_bib(200, seed=11)
+    text = "\ufeff" + generated_bib(200, seed=11)
     path = tmp_path / "library.bib"
     path.write_text(text, encoding="utf-8")
     for fields in COLUMN_FIELD_SETS:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bibbridge.cli import cli
 from tests.support.bbt_server import bbt_item, serve_bbt
 from tests.support.console import assert_one_line_error, assert_usage_error, console
+from tests.support.generated_bib import generated_bib
 
 REFS = r"""@misc{mullerGenerativeMarginalizationModels2023,
   title = {Generative Marginalization Models},
@@ -277,13 +278,8 @@ def test_the_real_process_flushes_its_answer_and_keeps_its_exit_status(refs: Pat
 
 def test_the_real_process_reads_a_large_file_on_its_cores_and_caches_it(tmp_path: Path) -> None:
     """A first query over a file large enough for the parallel path, then a later one from the cache."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.pop(0)
     big = tmp_path / "big.bib"
-    big.write_text(REFS + generate_bib(3500, seed=11), encoding="utf-8")
+    big.write_text(REFS + generated_bib(3500, seed=11), encoding="utf-8")
     assert big.stat().st_size > 4_000_000  # parallel.PARALLEL_MIN_BYTES
     home = tmp_path / "home"
     ask = ("key", "--first", "--no-local", "--bib", str(big))
@@ -299,18 +295,13 @@ def test_the_same_query_scores_the_same_on_the_first_and_the_second_run(
 ) -> None:
     """Issue 14: over a .bib of more than 5,000 entries, "deep learning cats" once scored an entry 64 on
     the first run (a quick table) and 87 on the second (the indexed one), the file unchanged."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.pop(0)
     cats = (
         "@article{smith2020cat,\n  title = {Deep Learning for the Cat},\n  author = {Smith, Jane},\n"
         "  year = {2020},\n}\n\n@article{jones2021cats,\n  title = {Cats},\n  author = {Jones, Bob},\n"
         "  year = {2021},\n}\n"
     )
     big = tmp_path / "big.bib"
-    big.write_text(generate_bib(5500, seed=0) + "\n" + cats, encoding="utf-8")
+    big.write_text(generated_bib(5500, seed=0) + "\n" + cats, encoding="utf-8")
     home = tmp_path / "home"
     ask = ("key", "--json", "--no-local", "--min-score", "0", "--bib", str(big), "deep", "learning", "cats")
     runs = []

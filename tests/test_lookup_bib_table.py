@@ -6,17 +6,16 @@ reference, so the column shortcuts (checks over whole columns that skip the per-
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from bibbridge.bib.reader import scan_bib, scan_columns
 from bibbridge.identity import bib_arxiv_id
 from bibbridge.keylookup.index import NAME_SEP, Table
 from bibbridge.keylookup.sources import BIB_FIELDS, _year, bib_columns_table, bib_table
 from bibbridge.text.latex import latex_to_text_many as detex_many
+from tests.support.generated_bib import generated_bib
 from tests.support.lookup_tables import table_content
 
 
@@ -56,18 +55,9 @@ def assert_same_tables(source, name: str = "refs.bib") -> Table:
     return from_columns
 
 
-def generated(count: int, seed: int) -> str:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return generate_bib(count, seed=seed)
-
-
 def test_the_benchmark_library(tmp_path: Path) -> None:
     path = tmp_path / "library.bib"
-    path.write_text(generated(1500, seed=7), encoding="utf-8")
+    path.write_text(generated_bib(1500, seed=7), encoding="utf-8")
     table = assert_same_tables(path)
     assert len(table) == 1500
     rows = [table.row(i) for i in range(0, 1500, 50)]

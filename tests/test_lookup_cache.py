@@ -1,6 +1,6 @@
 """A .bib's lookup table is the same, and so are the answers, whatever the cache did: read cold, loaded
-warm, updated by the entries that changed after a rewrite (in any order), or rebuilt from a corrupt
-cache. After a rewrite only the new entries are read again."""
+warm, updated by the entries that changed after a rewrite (in any order), rebuilt from a corrupt cache,
+or read by two processes. After a rewrite only the new entries are read again."""
 
 from __future__ import annotations
 
@@ -16,19 +16,8 @@ from bibbridge.bib import reader
 from bibbridge.keylookup import BibFile, Lookup, bibtable
 from bibbridge.keylookup.bibtable import bib_file_table
 from bibbridge.keylookup.index import cache_path_for
-from tests.conftest import ROOT
+from tests.support.generated_bib import entry, generated_bib, many
 from tests.support.lookup_tables import table_content
-
-
-def generated(count: int, seed: int) -> str:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return generate_bib(count, seed=seed)
 
 
 def chunks(text: str) -> list[str]:
@@ -77,7 +66,7 @@ def test_a_rewrite_in_another_order_reads_only_the_new_entries(
     title changed, one entry removed."""
     monkeypatch.setenv("BIBBRIDGE_HOME", str(tmp_path / "home"))
     bib = tmp_path / "refs.bib"
-    parts = chunks(generated(600, seed=5))
+    parts = chunks(generated_bib(600, seed=5))
     bib.write_text(joined(parts), encoding="utf-8")
     assert answers(bib, ["deep learning"])[0]
     assert parsed == [600]
@@ -129,17 +118,6 @@ def edited_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, se
     return bib
 
 
-def entry(key: str, title: str, extra: str = "") -> str:
-    return (
-        f"@article{{{key},\n  title = {{{title}}},\n  author = {{Ann Author}},\n  year = 2020,{extra}\n}}\n\n"
-    )
-
-
-def many(prefix: str, count: int) -> str:
-    journal = "\n  journal = jname,"
-    return "".join(entry(f"{prefix}{i}", f"Entry {prefix} number {i}", journal) for i in range(count))
-
-
 def test_string_macros(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: list[int]) -> None:
     text = "@string{jname = {Journal of arXiv:2101.00001}}\n\n" + many("a", 40)
     bib = edited_twice(tmp_path, monkeypatch, text, text.replace("number 3}", "number three}"))
@@ -183,7 +161,7 @@ def test_an_entry_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 # -- the property: any query scores the same whatever the cache state ---------------------------------
-BASE = chunks(generated(400, seed=3))
+BASE = chunks(generated_bib(400, seed=3))
 
 
 def query_forms(parts: list[str], rng: random.Random) -> list[str]:

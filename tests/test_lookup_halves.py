@@ -11,15 +11,16 @@ from conftest import SHARED
 
 from bibbridge.keylookup import BibFile, Lookup, bibtable
 from bibbridge.keylookup.bibtable import Chunks, bib_file_table, read_in_halves
+from tests.support.generated_bib import generated_bib
 from tests.support.lookup_tables import bookkeeping_content, table_content
-from tests.test_lookup_cache import entry, generated, many
+from tests.test_lookup_cache import entry, many
 
 CONFORMANCE = SHARED / "conformance" / "bibtexparser-1.4.4-data"
 CORPUS = sorted(CONFORMANCE.glob("*.bib")) if CONFORMANCE.is_dir() else []
 
 #: Files whose halves read as the whole file does (each cut in its middle chunk).
 CLEAN = {
-    "generated": generated(400, seed=11),
+    "generated": generated_bib(400, seed=11),
     "string macros": "@string{jname = {Journal of arXiv:2101.00001}}\n\n" + many("a", 30),
     "macro redefined in the second half": "@string{jname = {arXiv:2101.00001}}\n"
     + many("a", 20)
@@ -120,7 +121,7 @@ def test_the_bibtexparser_corpus(path: Path, tmp_path: Path, monkeypatch: pytest
 
 def test_an_update_after_a_read_in_halves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bookkeeping the halves leave serves the next update as a whole read's does."""
-    text = generated(300, seed=2)
+    text = generated_bib(300, seed=2)
     edit = text.replace("title", "title = {Quokka Habitats}, xtitle", 1)
     bib = tmp_path / "refs.bib"
     monkeypatch.setattr(bibtable, "PARALLEL_BYTES", 0)

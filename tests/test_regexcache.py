@@ -20,6 +20,7 @@ from conftest import ROOT
 from bibbridge import regexcache
 from bibbridge.home import cache_dir
 from bibbridge.regexcache import compile_cached
+from tests.support.generated_bib import generated_bib
 
 pytestmark = pytest.mark.skipif(sys.implementation.name != "cpython", reason="the cache stores _sre programs")
 
@@ -143,12 +144,7 @@ def test_invalid_patterns_raise_as_re_compile_does():
 def test_the_bib_readers_entry_pattern_from_disk_reads_a_library_as_re_compile(monkeypatch):
     from bibbridge.bib import reader
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    text = generate_bib(60, seed=2)
+    text = generated_bib(60, seed=2)
     source = reader._entry_pattern(("author", "title", "year")).pattern  # ~10,000 characters
     compile_cached(source)
     monkeypatch.setattr(regexcache, "_MEMORY", {})

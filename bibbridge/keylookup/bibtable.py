@@ -23,18 +23,17 @@ gives, built in about half the time on a machine with two cores or more (see :fu
 
 from __future__ import annotations
 
-import operator
 import os
 import re
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable
-from itertools import accumulate, chain, compress, count, repeat
-from operator import add, methodcaller, not_, sub
+from itertools import accumulate, chain, compress, count, pairwise, repeat
+from operator import add, is_, methodcaller, not_, sub
 from pathlib import Path
 from typing import NamedTuple
 
-from .index import Table, cache_path_for, file_stamp, load_cache
+from .index import Table, cache_path_for, file_stamp, held_slots, holding, load_cache
 
 _STRING_BLOCK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*@?[ \t\r\n]*[sS][tT][rR][iI][nN][gG][ \t\r\n]*[{(]")
 _MAYBE = re.compile(rb"[sS \t\r\n\xef@]")
@@ -47,8 +46,6 @@ INCREMENTAL_SHARE = 0.25
 #: A never-seen file this large or larger is read in two processes (for a smaller one, starting the
 #: second process costs more than it saves).
 PARALLEL_BYTES = 4_000_000
-#: The share of the file this process reads (the other one also hands its table over).
-FIRST_SHARE = 0.5
 
 
 class Chunks:
@@ -101,28 +98,24 @@ class Chunks:
     def line_counts(self, indexes: range | list[int]) -> list[int]:
         """How many lines each of these chunks starts before the next one: its newlines, plus the one
         it was cut at."""
-        if isinstance(indexes, range):
-            begins, ends = self.begins[indexes.start : indexes.stop], self.ends[indexes.start : indexes.stop]
-        else:
-            begins, ends = (
-                list(map(self.begins.__getitem__, indexes)),
-                list(map(self.ends.__getitem__, indexes)),
-            )
+        begins, ends = self.bounds(indexes)
         return list(map(add, map(self.raw.count, repeat(b"\n"), begins, ends), repeat(1)))
+
+    def bounds(self, indexes: range | list[int]) -> tuple[list[int], list[int]]:
+        """Where these chunks begin and end in ``raw``."""
+        if isinstance(indexes, range):
+            return self.begins[indexes.start : indexes.stop], self.ends[indexes.start : indexes.stop]
+        return list(map(self.begins.__getitem__, indexes)), list(map(self.ends.__getitem__, indexes))
 
     def set_ids(self, hashes: list[bytes]) -> None:
         """Set ``ids`` from every chunk's hash: with the number of ``@string`` blocks before the chunk
         (the macros it reads with: an entry moved across a block is new), a repeat numbered."""
-        ids = hashes
-        if self.strings:
-            ids = list(ids)
-            edges = [*self.strings, self.size]
-            for before, (first, last) in enumerate(zip([0, *edges], edges, strict=False)):
-                if before:
-                    ids[first:last] = map(add, ids[first:last], repeat(before.to_bytes(4, "big")))
+        ids = list(hashes)
+        edges = [*self.strings, self.size]
+        for before, (first, last) in enumerate(pairwise(edges), start=1):
+            ids[first:last] = map(add, ids[first:last], repeat(before.to_bytes(4, "big")))
         if len(set(ids)) < len(ids):
             seen: dict[bytes, int] = {}
-            ids = list(ids)
             for index, content in enumerate(ids):
                 seen[content] = seen.get(content, -1) + 1
                 if seen[content]:
@@ -135,7 +128,7 @@ class Chunks:
     def counts_from(self, known: dict[bytes, int]) -> None:
         """Set ``counts`` from those of the chunks with these ids, counting only the others'."""
         counts = list(map(known.get, self.ids))
-        missing = list(compress(count(), map(operator.is_, counts, repeat(None))))
+        missing = list(compress(count(), map(is_, counts, repeat(None))))
         for index, lines in zip(missing, self.line_counts(missing), strict=True):
             counts[index] = lines
         self.set_counts(counts)  # type: ignore[arg-type]
@@ -177,10 +170,7 @@ class Chunks:
         leaves one open). Cautious: an odd parenthesis or inch mark in such a block makes the file one
         that is read whole."""
         raw, count = self.raw, self.raw.count
-        if isinstance(indexes, range):
-            begins, ends = self.begins[indexes.start : indexes.stop], self.ends[indexes.start : indexes.stop]
-        else:
-            begins, ends = [self.begins[i] for i in indexes], [self.ends[i] for i in indexes]
+        begins, ends = self.bounds(indexes)
         # Whole columns of counts (C loops).
         if list(map(count, repeat(b"{"), begins, ends)) != list(map(count, repeat(b"}"), begins, ends)):
             return False
@@ -261,7 +251,7 @@ def _bookkeeping(chunks: Chunks, chunk_of: list[int], slots: Iterable[int], offs
         several: dict[bytes, list[int]] = {}
         for slot, chunk in zip(slots, chunk_of, strict=True):
             several.setdefault(ids[chunk], []).append(slot)
-        content = {content_id: held[0] if len(held) == 1 else held for content_id, held in several.items()}
+        content = {content_id: holding(held) for content_id, held in several.items()}
     content.update((content_id, []) for content_id in set(ids) - content.keys())  # chunks of no entry
     counts = dict(zip(ids, chunks.counts, strict=True))
     return {"context": chunks.context, "content": content, "offsets": offsets, "counts": counts}
@@ -326,7 +316,7 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
         return None
     # Out with the rows of chunks that are gone, in with the new ones.
     gone = content.keys() - set(ids)
-    table.remove([slot for content_id in gone for slot in _slots(content.pop(content_id))])
+    table.remove([slot for content_id in gone for slot in held_slots(content.pop(content_id))])
     for content_id in gone:
         known.pop(content_id, None)
     slots = table.add(*found.columns)
@@ -337,14 +327,10 @@ def _update(table: Table, chunks: Chunks, name: str) -> Table | None:
         if slot >= len(offsets):
             offsets.extend(repeat(0, slot + 1 - len(offsets)))
         offsets[slot] = offset
-    content.update((content_id, held[0] if len(held) == 1 else held) for content_id, held in added.items())
+    content.update((content_id, holding(held)) for content_id, held in added.items())
     known.update((ids[index], chunks.counts[index]) for index in new)
     _set_lines(table, chunks, content, offsets)
     return table
-
-
-def _slots(held: int | list[int]) -> list[int]:
-    return [held] if isinstance(held, int) else held
 
 
 def _set_lines(
@@ -373,7 +359,7 @@ def read_in_halves(chunks: Chunks, name: str) -> Table | None:
     if not _can_fork():
         return None
     parts = len(chunks)
-    middle = chunks.raw.count(b"\n@", 0, int(len(chunks.raw) * FIRST_SHARE)) + 1
+    middle = chunks.raw.count(b"\n@", 0, len(chunks.raw) // 2) + 1
     if not 0 < middle < parts:
         return None
     first, second = range(middle), range(middle, parts)

@@ -299,12 +299,12 @@ class Table:
         """The rows with this arXiv id (or its arXiv DOI) or this DOI (lower-case)."""
         ids = self._get("ids")
         if arxiv_id:
-            return _slots(ids.get(arxiv_id)) + _slots(ids.get(_ARXIV_DOI + arxiv_id.lower()))
-        return _slots(ids.get(doi)) if doi else []
+            return held_slots(ids.get(arxiv_id)) + held_slots(ids.get(_ARXIV_DOI + arxiv_id.lower()))
+        return held_slots(ids.get(doi)) if doi else []
 
     def key_rows(self, key: str) -> list[int]:
         """The rows whose key is ``key`` ignoring case."""
-        return _slots(self._get("keys").get(key.lower())) if key else []
+        return held_slots(self._get("keys").get(key.lower())) if key else []
 
     def keys_starting(self, prefix: str, limit: int) -> list[tuple[int, str]]:
         """``(row, lower-case key)`` of up to ``limit`` keys longer than ``prefix`` that start with it,
@@ -314,7 +314,7 @@ class Table:
         for key in ordered[bisect_right(ordered, prefix) : bisect_right(ordered, prefix) + limit]:
             if not key.startswith(prefix) or len(out) >= limit:
                 break
-            out += [(row, key) for row in _slots(keys[key])]
+            out += [(row, key) for row in held_slots(keys[key])]
         return out[:limit]
 
     @property
@@ -474,6 +474,10 @@ class Table:
         self._begin()
         if self.slots:
             raise ValueError("only a new table reserves slots")
+        self._append_empty(count)
+
+    def _append_empty(self, count: int) -> None:
+        """Append ``count`` empty slots (not yet free)."""
         self._get("rows").extend(repeat("", count))
         for column in (self.years, self.title_lengths, self.lines):
             column.extend(repeat(0, count))
@@ -486,15 +490,15 @@ class Table:
         mine = self.slots
         if mine > reserved or other.slots < reserved or other._get("free"):
             raise ValueError("the table appended did not reserve these slots")
-        rows = self._get("rows")
-        rows.extend(repeat("", reserved - mine))
-        rows.extend(other._get("rows")[reserved:])
-        for column, theirs in ((self.years, other.years), (self.title_lengths, other.title_lengths)):
-            column.extend(repeat(0, reserved - mine))
-            column.extend(theirs[reserved:])
-        self.lines.extend(repeat(0, reserved - mine))
-        self.lines.extend(other.lines[reserved:])
+        self._append_empty(reserved - mine)
         self._get("free").extend(range(mine, reserved))
+        for column, theirs in (
+            (self._get("rows"), other._get("rows")),
+            (self.years, other.years),
+            (self.title_lengths, other.title_lengths),
+            (self.lines, other.lines),
+        ):
+            column.extend(theirs[reserved:])
         for section in ("keys", "ids"):
             index, more = self._get(section), other._get(section)
             if index.keys().isdisjoint(more):
@@ -502,7 +506,7 @@ class Table:
             else:
                 for value, held in more.items():
                     have = index.get(value)
-                    index[value] = held if have is None else _slots(have) + _slots(held)
+                    index[value] = held if have is None else holding(held_slots(have) + held_slots(held))
         ordered, more_keys, keys = self._get("sorted_keys"), other._get("sorted_keys"), self._get("keys")
         # Two sorted runs (sorted joins them in one pass), or the distinct keys when some are in both.
         disjoint = len(keys) == len(ordered) + len(more_keys)
@@ -529,13 +533,11 @@ class Table:
                 if not found:
                     del postings[word]
             for index, value in ((keys, key.lower()), (ids, doi), (ids, arxiv_id)):
-                held = _slots(index.get(value)) if value else []
+                held = held_slots(index.get(value)) if value else []
                 if slot in held:
                     held.remove(slot)
-                    if len(held) > 1:
-                        index[value] = held
-                    elif held:
-                        index[value] = held[0]
+                    if held:
+                        index[value] = holding(held)
                     else:
                         del index[value]
                         if index is keys:
@@ -584,9 +586,15 @@ class Table:
             write_cache_file(self.cache, self.dumps(self.stamp))
 
 
-def _slots(held: int | list[int] | None) -> list[int]:
-    """The slots an index holds for one value: one slot is held as an int, several as a list."""
+def held_slots(held: int | list[int] | None) -> list[int]:
+    """The slots an index holds for one value: one slot is held as an int, several (or none, in a
+    file's chunk bookkeeping) as a list."""
     return [] if held is None else [held] if isinstance(held, int) else list(held)
+
+
+def holding(slots: list[int]) -> int | list[int]:
+    """How an index holds these slots of one value (see :func:`held_slots`)."""
+    return slots[0] if len(slots) == 1 else slots
 
 
 def _index_rows(index: dict[str, int | list[int]], slots: list[int], values: list[str]) -> None:

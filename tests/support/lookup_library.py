@@ -9,11 +9,11 @@ then knows, for every real paper, the key the writer gave it (read back from the
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import AS_OF, DIGESTS, ROOT
+from tests.conftest import AS_OF, DIGESTS
+from tests.support.generated_bib import generated_bib
 
 #: Family names given to the digest papers' first authors, accents included on purpose.
 FAMILIES = ("Müller", "Gödel", "Pérez", "Nguyen", "Ødegaard", "Smith", "Dvořák", "Chen", "García", "Kowalski")
@@ -54,12 +54,6 @@ def build_library(directory: Path, generated: int = 2500) -> Library:
     from bibbridge import read_digests, to_bibtex
     from bibbridge.bib.reader import scan_bib
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from genbib import generate_bib
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-
     old_home = os.environ.get("BIBBRIDGE_HOME")
     os.environ["BIBBRIDGE_HOME"] = str(directory / "writer-home")
     try:
@@ -71,7 +65,7 @@ def build_library(directory: Path, generated: int = 2500) -> Library:
         else:
             os.environ["BIBBRIDGE_HOME"] = old_home
     bib = directory / "library.bib"
-    bib.write_text(generate_bib(generated, seed=7) + "\n" + digest_bib, encoding="utf-8")
+    bib.write_text(generated_bib(generated, seed=7) + "\n" + digest_bib, encoding="utf-8")
 
     key_of = {}
     for entry in scan_bib(bib, ("eprint",)):
