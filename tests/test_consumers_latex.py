@@ -14,20 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from bibbridge.readers import read_digests
-from tests.conftest import AS_OF, REAL_DIGESTS, digest_path
 from tests.support.latex_tools import (
     Outputs,
+    corpora,
+    corpus_outputs,
     have_bst,
     latex_biber_document,
     latex_bibtex_document,
     render_problems,
-    resolved_papers,
     unexplained_bibtex_warnings,
-    write_outputs,
 )
 
-CORPORA = [*sorted(REAL_DIGESTS), "resolved"]
+CORPORA = corpora()
 BIBTEX_STYLES = ["plain", "plainnat", "abbrvnat", "IEEEtran", "alpha"]
 # Styles that cite by author (or label) and year: a title in the text's citations is the natbib
 # "title as label" defect. biblatex authoryear rightly cites an authorless entry by its title.
@@ -36,14 +34,7 @@ TITLED_CITATIONS = {"authoryear"}
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
-    made = {}
-    for corpus in CORPORA:
-        if corpus == "resolved":
-            papers = resolved_papers()
-        else:
-            papers = read_digests([digest_path(corpus)], as_of=AS_OF).papers
-        made[corpus] = write_outputs(papers, tmp_path_factory.mktemp(corpus.split("_")[0]))
-    return made
+    return corpus_outputs(tmp_path_factory)
 
 
 def _latex_warnings(warnings: list[str]) -> list[str]:

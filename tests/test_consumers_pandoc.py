@@ -12,31 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from bibbridge.readers import read_digests
-from tests.conftest import AS_OF, FIXTURES, REAL_DIGESTS, digest_path
+from tests.conftest import FIXTURES
 from tests.support.latex_tools import (
     Outputs,
+    corpora,
+    corpus_outputs,
     pandoc_document,
     render_problems,
-    resolved_papers,
-    write_outputs,
 )
 
-CORPORA = [*sorted(REAL_DIGESTS), "resolved"]
+CORPORA = corpora()
 AUTHOR_DATE = FIXTURES / "csl" / "author-date-sentence-case.csl"
 FILES = ["bibtex", "biblatex", "csl_json"]
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
-    made = {}
-    for corpus in CORPORA:
-        if corpus == "resolved":
-            papers = resolved_papers()
-        else:
-            papers = read_digests([digest_path(corpus)], as_of=AS_OF).papers
-        made[corpus] = write_outputs(papers, tmp_path_factory.mktemp(corpus.split("_")[0]))
-    return made
+    return corpus_outputs(tmp_path_factory)
 
 
 @pytest.mark.parametrize("csl", ["default", "author-date"])

@@ -478,3 +478,25 @@ def write_outputs(papers: list, workdir: Path) -> Outputs:
         paths["biblatex"],
         paths["csl-json"],
     )
+
+
+def corpora() -> list[str]:
+    """What the consumer tests render: each real digest, and the resolved papers."""
+    from tests.conftest import REAL_DIGESTS
+
+    return [*sorted(REAL_DIGESTS), "resolved"]
+
+
+def corpus_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
+    """Every corpus (:func:`corpora`) written as the CLI writes it (:func:`write_outputs`)."""
+    from bibbridge.readers import read_digests
+    from tests.conftest import AS_OF, digest_path
+
+    made = {}
+    for corpus in corpora():
+        if corpus == "resolved":
+            papers = resolved_papers()
+        else:
+            papers = read_digests([digest_path(corpus)], as_of=AS_OF).papers
+        made[corpus] = write_outputs(papers, tmp_path_factory.mktemp(corpus.split("_")[0]))
+    return made
