@@ -53,6 +53,14 @@ def assert_refused(proc: subprocess.CompletedProcess[str], name: str, line: int 
     return errors[0]
 
 
+def refused_untouched(target: Path) -> str:
+    """Merging into ``target`` is refused (see :func:`assert_refused`) and leaves its bytes as they were."""
+    before = target.read_bytes()
+    message = assert_refused(merge(target), str(target))
+    assert target.read_bytes() == before
+    return message
+
+
 def bibtex_keys(data: bytes, workdir: Path) -> list[str]:
     """The keys the real bibtex (plain.bst, \\nocite{*}) sees in a .bib given as bytes."""
     shutil.rmtree(workdir, ignore_errors=True)
@@ -107,10 +115,7 @@ def test_crlf_and_bom_are_kept(tmp_path: Path, bom: bytes) -> None:
 def test_a_utf16_bib_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "refs.bib"
     target.write_bytes("@misc{mine,\n  title = {Mine}\n}\n".encode("utf-16"))
-    before = target.read_bytes()
-    message = assert_refused(merge(target), str(target))
-    assert "UTF-16" in message
-    assert target.read_bytes() == before
+    assert "UTF-16" in refused_untouched(target)
 
 
 # -- targets that are not .bib files --------------------------------------------------------------
@@ -119,9 +124,7 @@ def test_a_utf16_bib_is_refused(tmp_path: Path) -> None:
 def test_a_tex_file_is_not_a_target(tmp_path: Path) -> None:
     target = tmp_path / "paper.tex"
     target.write_text("\\documentclass{article}\n\\begin{document}\nHello.\n\\end{document}\n")
-    before = target.read_bytes()
-    assert_refused(merge(target), str(target))
-    assert target.read_bytes() == before
+    refused_untouched(target)
     new = tmp_path / "new.tex"
     assert_refused(merge(new), str(new))
     assert not new.exists()
@@ -133,17 +136,13 @@ def test_an_image_and_a_binary_file_are_not_targets(tmp_path: Path) -> None:
     blob = tmp_path / "refs.bib"
     blob.write_bytes(b"@misc{a,\n title={x}}\n" + bytes(range(256)))
     for target in (png, blob):
-        before = target.read_bytes()
-        assert_refused(merge(target), str(target))
-        assert target.read_bytes() == before
+        refused_untouched(target)
 
 
 def test_a_text_file_with_no_entry_is_not_a_target(tmp_path: Path) -> None:
     target = tmp_path / "notes.bib"
     target.write_text("These are my notes about the papers I read.\nNothing to cite here.\n")
-    before = target.read_bytes()
-    assert_refused(merge(target), str(target))
-    assert target.read_bytes() == before
+    refused_untouched(target)
     # a .bib holding only comments is a .bib
     comments = tmp_path / "comments.bib"
     comments.write_text("% my references\n@comment{to do: sort them}\n")
@@ -204,11 +203,8 @@ def test_a_read_only_target_is_refused_not_replaced(tmp_path: Path) -> None:
     target = tmp_path / "refs.bib"
     target.write_text("@misc{mine,\n  title = {Mine}\n}\n")
     target.chmod(0o444)
-    before = target.read_bytes()
     inode = target.stat().st_ino
-    message = assert_refused(merge(target), str(target))
-    assert "read-only" in message
-    assert target.read_bytes() == before
+    assert "read-only" in refused_untouched(target)
     assert target.stat().st_ino == inode and stat.S_IMODE(target.stat().st_mode) == 0o444
 
 
